@@ -1,0 +1,462 @@
+//! A fixed-delay jitter buffer for decoded audio: pyVoIP's `RTPPacketManager`, done properly.
+//!
+//! Payloads are decoded to 16-bit linear samples and placed by RTP timestamp in a ring
+//! buffer, so a late or reordered packet fills exactly its own hole. Reading always
+//! returns the requested number of samples, with silence wherever nothing arrived.
+//!
+//! # Timing
+//! The buffer keeps a read cursor, an RTP timestamp. The first payload written sets it to
+//! `timestamp - playout_delay`, so reading starts `playout_delay` samples before the first
+//! audio. Every read advances the cursor by the amount read, whether audio was there or
+//! not. When the caller reads in real time (one 20 ms frame every 20 ms), a packet that
+//! arrives up to `playout_delay` later than the first packet's pace still lands before it
+//! is read: jitter up to the playout delay costs no audio.
+//!
+//! # Memory policy
+//! The buffer holds at most `capacity` samples ahead of the cursor (default 2 s at 8 kHz;
+//! 32 KiB of samples plus one flag byte per sample), allocated once.
+//! - A payload that would end past the window slides the window forward: the oldest
+//!   unread samples are dropped (counted in [`ManagerStats::overflow_samples`]). This is
+//!   what happens when the reader falls behind.
+//! - A payload that starts a whole window or more beyond the end of the window (two
+//!   capacities ahead of the cursor), or ends more than a whole window behind the cursor,
+//!   is taken as a new timeline (sender restarted, timestamp jump):
+//!   the buffer is emptied and restarted at that payload ([`ManagerStats::resets`]).
+//!   pyVoIP wipes its buffer in the same spirit past 100,000 bytes, but never bounds the
+//!   forward direction.
+//! - Samples behind the cursor are dropped as late ([`ManagerStats::late_samples`]).
+//!
+//! Timestamps are 32-bit and wrap; all comparisons use serial-number arithmetic.
+
+/// Sizing and delay of a [`PacketManager`], in samples (timestamp units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketManagerConfig {
+    /// Samples the buffer can hold ahead of the read cursor (at least 1).
+    pub capacity: usize,
+    /// Samples of silence read before the first audio, which is how much jitter is
+    /// absorbed. Clamped to `capacity / 2`.
+    pub playout_delay: u32,
+}
+
+impl Default for PacketManagerConfig {
+    /// 2 s of capacity and 60 ms of playout delay at 8 kHz.
+    fn default() -> Self {
+        PacketManagerConfig {
+            capacity: 16_000,
+            playout_delay: 480,
+        }
+    }
+}
+
+/// What [`PacketManager::write`] did with a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// New samples were stored (possibly after dropping a late head or old samples).
+    Stored,
+    /// Every sample was already there: a duplicate, ignored.
+    Duplicate,
+    /// Everything lay behind the read cursor: too late, dropped.
+    Late,
+    /// The payload started a new timeline; the buffer was emptied first.
+    Reset,
+}
+
+/// Counters kept by a [`PacketManager`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ManagerStats {
+    /// Samples stored.
+    pub stored_samples: u64,
+    /// Samples ignored because the same position was already filled.
+    pub duplicate_samples: u64,
+    /// Samples dropped because they arrived after their position was read.
+    pub late_samples: u64,
+    /// Unread samples dropped because the window had to slide forward.
+    pub overflow_samples: u64,
+    /// Samples read where nothing had arrived (silence inserted), after the first write.
+    pub silence_samples: u64,
+    /// Times the buffer restarted on a new timeline.
+    pub resets: u64,
+}
+
+/// The jitter buffer; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct PacketManager {
+    samples: Box<[i16]>,
+    filled: Box<[bool]>,
+    /// Ring index of the read cursor.
+    head: usize,
+    /// RTP timestamp of the read cursor; `None` until the first write.
+    cursor: Option<u32>,
+    /// Filled slots ahead of the cursor.
+    buffered: usize,
+    delay: u32,
+    stats: ManagerStats,
+}
+
+impl Default for PacketManager {
+    fn default() -> Self {
+        Self::new(PacketManagerConfig::default())
+    }
+}
+
+impl PacketManager {
+    /// An empty buffer.
+    pub fn new(config: PacketManagerConfig) -> Self {
+        let capacity = config.capacity.max(1);
+        PacketManager {
+            samples: vec![0; capacity].into_boxed_slice(),
+            filled: vec![false; capacity].into_boxed_slice(),
+            head: 0,
+            cursor: None,
+            buffered: 0,
+            delay: config.playout_delay.min((capacity / 2) as u32),
+            stats: ManagerStats::default(),
+        }
+    }
+
+    /// The capacity in samples.
+    pub fn capacity(&self) -> usize {
+        self.samples.len()
+    }
+
+    /// The playout delay in samples.
+    pub fn playout_delay(&self) -> u32 {
+        self.delay
+    }
+
+    /// The RTP timestamp of the next sample [`read`](Self::read) returns, once known.
+    pub fn cursor(&self) -> Option<u32> {
+        self.cursor
+    }
+
+    /// Samples received and not yet read.
+    pub fn buffered(&self) -> usize {
+        self.buffered
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> ManagerStats {
+        self.stats
+    }
+
+    /// Forgets all audio and the timeline; the next write starts a new one. Counters stay.
+    pub fn reset(&mut self) {
+        self.filled.fill(false);
+        self.head = 0;
+        self.cursor = None;
+        self.buffered = 0;
+    }
+
+    /// Places 16-bit linear samples whose first sample has RTP timestamp `timestamp`.
+    pub fn write(&mut self, timestamp: u32, samples: &[i16]) -> WriteOutcome {
+        self.write_with(timestamp, samples.len(), |i| samples[i])
+    }
+
+    /// Places pyVoIP-style 8-bit unsigned linear samples (silence `0x80`).
+    pub fn write_linear8(&mut self, timestamp: u32, samples: &[u8]) -> WriteOutcome {
+        self.write_with(timestamp, samples.len(), |i| {
+            g711::linear8::to_i16(samples[i])
+        })
+    }
+
+    fn write_with(
+        &mut self,
+        timestamp: u32,
+        len: usize,
+        sample: impl Fn(usize) -> i16,
+    ) -> WriteOutcome {
+        if len == 0 {
+            return WriteOutcome::Duplicate;
+        }
+        let cap = self.capacity() as i64;
+        let mut outcome = WriteOutcome::Stored;
+        let cursor = match self.cursor {
+            Some(c) => c,
+            None => self.start_timeline(timestamp),
+        };
+        let mut offset = timestamp.wrapping_sub(cursor) as i32 as i64;
+        let end = offset + len as i64;
+        if offset >= 2 * cap || end < -cap {
+            self.reset();
+            self.stats.resets += 1;
+            self.start_timeline(timestamp);
+            offset = i64::from(self.delay);
+            outcome = WriteOutcome::Reset;
+        } else if end <= 0 {
+            self.stats.late_samples += len as u64;
+            return WriteOutcome::Late;
+        }
+        let mut skip = 0usize;
+        if offset < 0 {
+            skip = (-offset) as usize;
+            self.stats.late_samples += skip as u64;
+            offset = 0;
+        }
+        // Too long for the window: only the newest `cap` samples can be kept.
+        let remaining = len - skip;
+        if remaining > cap as usize {
+            let trim = remaining - cap as usize;
+            skip += trim;
+            offset += trim as i64;
+        }
+        let keep = len - skip;
+        let end = offset + keep as i64;
+        if end > cap {
+            self.advance((end - cap) as usize, None);
+            offset -= end - cap;
+        }
+        let mut new = 0u64;
+        for i in 0..keep {
+            let slot = (self.head + offset as usize + i) % self.samples.len();
+            if !self.filled[slot] {
+                self.filled[slot] = true;
+                self.samples[slot] = sample(skip + i);
+                new += 1;
+            }
+        }
+        self.buffered += new as usize;
+        self.stats.stored_samples += new;
+        self.stats.duplicate_samples += keep as u64 - new;
+        if new == 0 && outcome == WriteOutcome::Stored {
+            WriteOutcome::Duplicate
+        } else {
+            outcome
+        }
+    }
+
+    fn start_timeline(&mut self, timestamp: u32) -> u32 {
+        let cursor = timestamp.wrapping_sub(self.delay);
+        self.cursor = Some(cursor);
+        cursor
+    }
+
+    /// Moves the cursor `n` samples on, copying them into `out` if given (silence where
+    /// nothing arrived) and freeing their slots.
+    fn advance(&mut self, n: usize, mut out: Option<&mut [i16]>) {
+        let cap = self.samples.len();
+        let Some(cursor) = self.cursor else {
+            if let Some(out) = out {
+                out.fill(0);
+            }
+            return;
+        };
+        let overflow = out.is_none();
+        for i in 0..n {
+            let slot = (self.head + i) % cap;
+            let value = if self.filled[slot] {
+                self.filled[slot] = false;
+                self.buffered -= 1;
+                if overflow {
+                    self.stats.overflow_samples += 1;
+                }
+                self.samples[slot]
+            } else {
+                if !overflow {
+                    self.stats.silence_samples += 1;
+                }
+                0
+            };
+            if let Some(out) = out.as_deref_mut() {
+                out[i] = value;
+            }
+        }
+        self.head = (self.head + n) % cap;
+        self.cursor = Some(cursor.wrapping_add(n as u32));
+    }
+
+    /// Fills `out` with the next samples; silence (0) where nothing arrived. Advances the
+    /// cursor by `out.len()`. Before the first write, returns silence and stays put.
+    pub fn read_into(&mut self, out: &mut [i16]) {
+        self.advance(out.len(), Some(out));
+    }
+
+    /// Reads `n` samples of 16-bit linear audio; see [`read_into`](Self::read_into).
+    pub fn read(&mut self, n: usize) -> Vec<i16> {
+        let mut out = vec![0; n];
+        self.read_into(&mut out);
+        out
+    }
+
+    /// Reads `out.len()` samples as pyVoIP's 8-bit unsigned linear audio (silence `0x80`).
+    pub fn read_linear8_into(&mut self, out: &mut [u8]) {
+        const CHUNK: usize = 320;
+        let mut tmp = [0i16; CHUNK];
+        for chunk in out.chunks_mut(CHUNK) {
+            let tmp = &mut tmp[..chunk.len()];
+            self.read_into(tmp);
+            for (o, &s) in chunk.iter_mut().zip(tmp.iter()) {
+                *o = g711::linear8::from_i16(s);
+            }
+        }
+    }
+
+    /// Reads `n` samples as pyVoIP's 8-bit unsigned linear audio, like pyVoIP's
+    /// `RTPPacketManager.read(length)`: always exactly `n` bytes, `0x80` for silence.
+    pub fn read_linear8(&mut self, n: usize) -> Vec<u8> {
+        let mut out = vec![0; n];
+        self.read_linear8_into(&mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(seed: i16, n: usize) -> Vec<i16> {
+        (0..n)
+            .map(|i| seed.wrapping_mul(100).wrapping_add(i as i16 + 1))
+            .collect()
+    }
+
+    fn no_delay(capacity: usize) -> PacketManager {
+        PacketManager::new(PacketManagerConfig {
+            capacity,
+            playout_delay: 0,
+        })
+    }
+
+    #[test]
+    fn reads_are_exact_length_and_silent_before_audio() {
+        let mut m = PacketManager::default();
+        assert_eq!(m.read(7), vec![0; 7]);
+        assert_eq!(m.read_linear8(3), vec![0x80; 3]);
+        assert_eq!(m.cursor(), None);
+        m.write(1000, &frame(1, 160));
+        assert_eq!(m.cursor(), Some(1000 - 480));
+        assert_eq!(m.read(480), vec![0; 480]);
+        assert_eq!(m.read(160), frame(1, 160));
+        assert_eq!(m.read(10), vec![0; 10]);
+    }
+
+    #[test]
+    fn reordered_packets_fill_their_holes_and_gaps_are_silent() {
+        let mut m = no_delay(4000);
+        m.write(0, &frame(1, 160));
+        m.write(480, &frame(4, 160));
+        m.write(160, &frame(2, 160));
+        let out = m.read(640);
+        assert_eq!(&out[..160], &frame(1, 160)[..]);
+        assert_eq!(&out[160..320], &frame(2, 160)[..]);
+        assert_eq!(&out[320..480], &[0; 160][..]);
+        assert_eq!(&out[480..], &frame(4, 160)[..]);
+        assert_eq!(m.stats().silence_samples, 160);
+    }
+
+    #[test]
+    fn duplicates_are_ignored_first_copy_wins() {
+        let mut m = no_delay(4000);
+        assert_eq!(m.write(0, &frame(1, 160)), WriteOutcome::Stored);
+        assert_eq!(m.write(0, &frame(9, 160)), WriteOutcome::Duplicate);
+        assert_eq!(m.buffered(), 160);
+        assert_eq!(m.read(160), frame(1, 160));
+        assert_eq!(m.stats().duplicate_samples, 160);
+    }
+
+    #[test]
+    fn late_packets_are_dropped_partly_late_keep_their_tail() {
+        let mut m = no_delay(4000);
+        m.write(1000, &frame(2, 50));
+        assert_eq!(
+            m.read(100),
+            frame(2, 50).into_iter().chain([0; 50]).collect::<Vec<_>>()
+        );
+        assert_eq!(m.write(900, &frame(1, 100)), WriteOutcome::Late);
+        // Covers 1060..1120; the cursor is at 1100: 40 late samples, 20 stored.
+        assert_eq!(m.write(1060, &frame(3, 60)), WriteOutcome::Stored);
+        let out = m.read(120);
+        assert_eq!(&out[..20], &frame(3, 60)[40..]);
+        assert_eq!(m.stats().late_samples, 140);
+    }
+
+    #[test]
+    fn playout_delay_absorbs_jitter_in_real_time() {
+        // Packet k is due at 20k ms but arrives up to 40 ms late; one 160-sample read every
+        // 20 ms; a 60 ms delay loses nothing.
+        let mut m = PacketManager::new(PacketManagerConfig {
+            capacity: 8000,
+            playout_delay: 480,
+        });
+        let lateness = [0u64, 40, 10, 35, 0, 39, 5, 20, 30, 0];
+        let mut arrivals: Vec<(u64, usize)> = lateness
+            .iter()
+            .enumerate()
+            .map(|(k, l)| (20 * k as u64 + l, k))
+            .collect();
+        arrivals.sort();
+        let mut out = Vec::new();
+        let mut next = 0;
+        for t in (0..400).step_by(20) {
+            while next < arrivals.len() && arrivals[next].0 <= t {
+                let k = arrivals[next].1;
+                m.write(5000 + 160 * k as u32, &frame(k as i16 + 1, 160));
+                next += 1;
+            }
+            out.extend(m.read(160));
+        }
+        let audio: Vec<i16> = out.into_iter().skip(480).take(1600).collect();
+        let expected: Vec<i16> = (0..10).flat_map(|k| frame(k + 1, 160)).collect();
+        assert_eq!(audio, expected);
+        assert_eq!(m.stats().late_samples, 0);
+    }
+
+    #[test]
+    fn timestamps_wrap_around() {
+        let mut m = no_delay(4000);
+        let start = u32::MAX - 100;
+        m.write(start, &frame(1, 160));
+        m.write(start.wrapping_add(320), &frame(3, 160));
+        m.write(start.wrapping_add(160), &frame(2, 160));
+        let out = m.read(480);
+        let expected: Vec<i16> = (1..=3).flat_map(|k| frame(k, 160)).collect();
+        assert_eq!(out, expected);
+        assert_eq!(m.cursor(), Some(start.wrapping_add(480)));
+    }
+
+    #[test]
+    fn window_slides_when_the_reader_falls_behind() {
+        let mut m = no_delay(480);
+        for k in 0..5u32 {
+            m.write(k * 160, &frame(k as i16 + 1, 160));
+        }
+        // 800 samples written into a 480-sample window: the oldest 320 were dropped.
+        assert_eq!(m.stats().overflow_samples, 320);
+        assert_eq!(m.buffered(), 480);
+        assert_eq!(m.cursor(), Some(320));
+        let expected: Vec<i16> = (3..=5).flat_map(|k| frame(k, 160)).collect();
+        assert_eq!(m.read(480), expected);
+    }
+
+    #[test]
+    fn far_jumps_start_a_new_timeline() {
+        let mut m = PacketManager::new(PacketManagerConfig {
+            capacity: 1000,
+            playout_delay: 100,
+        });
+        m.write(0, &frame(1, 160));
+        assert_eq!(m.write(1_000_000, &frame(2, 160)), WriteOutcome::Reset);
+        assert_eq!(m.cursor(), Some(1_000_000 - 100));
+        assert_eq!(m.buffered(), 160);
+        assert_eq!(m.write(500, &frame(3, 160)), WriteOutcome::Reset);
+        assert_eq!(m.stats().resets, 2);
+        assert_eq!(m.read(100), vec![0; 100]);
+        assert_eq!(m.read(160), frame(3, 160));
+    }
+
+    #[test]
+    fn oversized_payload_keeps_its_newest_samples() {
+        let mut m = no_delay(100);
+        let big = frame(1, 250);
+        assert_eq!(m.write(0, &big), WriteOutcome::Stored);
+        assert_eq!(m.buffered(), 100);
+        assert_eq!(m.cursor(), Some(150));
+        assert_eq!(m.read(100), big[150..].to_vec());
+    }
+
+    #[test]
+    fn linear8_in_and_out() {
+        let mut m = no_delay(100);
+        m.write_linear8(0, &[0x80, 0xFF, 0x00, 0x90]);
+        assert_eq!(m.read_linear8(6), vec![0x80, 0xFF, 0x00, 0x90, 0x80, 0x80]);
+    }
+}

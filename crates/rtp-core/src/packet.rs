@@ -185,8 +185,6 @@ impl<'a> RtpPacket<'a> {
                 available: buf.len(),
             });
         }
-        let buf = &mut buf[..size];
-        let (fixed, rest) = buf.split_at_mut(FIXED_HEADER_LEN);
         let mut b0 = (VERSION << 6) | cc as u8;
         if self.padding != 0 {
             b0 |= 0x20;
@@ -194,19 +192,36 @@ impl<'a> RtpPacket<'a> {
         if self.extension.is_some() {
             b0 |= 0x10;
         }
-        fixed[0] = b0;
-        fixed[1] = (u8::from(self.marker) << 7) | self.payload_type;
-        fixed[2..4].copy_from_slice(&self.sequence_number.to_be_bytes());
-        fixed[4..8].copy_from_slice(&self.timestamp.to_be_bytes());
-        fixed[8..12].copy_from_slice(&self.ssrc.to_be_bytes());
+        let seq = self.sequence_number.to_be_bytes();
+        let ts = self.timestamp.to_be_bytes();
+        let ssrc = self.ssrc.to_be_bytes();
+        let fixed: [u8; FIXED_HEADER_LEN] = [
+            b0,
+            (u8::from(self.marker) << 7) | self.payload_type,
+            seq[0],
+            seq[1],
+            ts[0],
+            ts[1],
+            ts[2],
+            ts[3],
+            ssrc[0],
+            ssrc[1],
+            ssrc[2],
+            ssrc[3],
+        ];
+        let (head, rest) = buf[..size].split_at_mut(FIXED_HEADER_LEN);
+        head.copy_from_slice(&fixed);
+        if cc == 0 && self.extension.is_none() && self.padding == 0 {
+            // The common case (every packet this crate sends): header and payload only.
+            rest.copy_from_slice(self.payload);
+            return Ok(size);
+        }
 
         let mut at = 0;
-        if cc != 0 {
-            for (i, id) in self.csrc.iter().enumerate() {
-                rest[i * 4..i * 4 + 4].copy_from_slice(&id.to_be_bytes());
-            }
-            at = cc * 4;
+        for (i, id) in self.csrc.iter().enumerate() {
+            rest[i * 4..i * 4 + 4].copy_from_slice(&id.to_be_bytes());
         }
+        at += cc * 4;
         if let Some(ext) = self.extension {
             let data = ext.data();
             if data.len() % 4 != 0 || data.len() / 4 > u16::MAX as usize {

@@ -1,4 +1,81 @@
 //! Zero-copy SIP and SDP parsing and serialization (RFC 3261, RFC 8866).
 //!
-//! This crate is a documented skeleton until the `sip-message` issue fills it.
+//! Two layers, like `httparse` + `http`:
+//!
+//! 1. [`SipMessage::parse`] (datagrams) and [`message_length`] / [`SipMessage::parse_stream`]
+//!    (TCP/TLS streams) make one pass over the input [`Bytes`]: start line, an index of every
+//!    header field (name canonicalised through one table of long and compact names into
+//!    [`HeaderName`], value as a range of the input, folded lines joined), and the body by
+//!    Content-Length. Nothing is copied, and typical messages need no allocation.
+//! 2. Typed accessors ([`SipMessage::via`], [`SipMessage::cseq`], [`SipMessage::contacts`],
+//!    [`SipMessage::www_authenticate`], [`SipMessage::sdp`], ...) parse a header when asked
+//!    and borrow from the message. A malformed optional header fails only its accessor;
+//!    [`SipMessage::validate`] checks the whole message.
+//!
+//! Builders ([`RequestBuilder`], [`SipMessage::response`]) write the wire form directly.
+//!
+//! ```
+//! use bytes::Bytes;
+//! use sip_message::{HeaderName, Method, SipMessage, SipStatus};
+//!
+//! let wire = Bytes::from_static(
+//!     b"INVITE sip:bob@127.0.0.1 SIP/2.0\r\n\
+//!       v: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK776asdhds;rport\r\n\
+//!       Max-Forwards: 70\r\n\
+//!       f: \"Alice\" <sip:alice@127.0.0.1>;tag=1928301774\r\n\
+//!       t: <sip:bob@127.0.0.1>\r\n\
+//!       i: a84b4c76e66710@127.0.0.1\r\n\
+//!       CSeq: 314159 INVITE\r\n\
+//!       m: <sip:alice@127.0.0.1:5062>\r\n\
+//!       c: application/sdp\r\n\
+//!       l: 92\r\n\r\n\
+//!       v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+//!       m=audio 49170 RTP/AVP 0\r\n",
+//! );
+//! let msg = SipMessage::parse(wire).unwrap();
+//! assert_eq!(msg.method(), Some(Method::Invite));
+//! assert_eq!(msg.via().unwrap().branch(), Some("z9hG4bK776asdhds"));
+//! assert_eq!(msg.from_tag(), Some("1928301774"));
+//! assert_eq!(msg.call_id().unwrap(), "a84b4c76e66710@127.0.0.1");
+//! assert_eq!(msg.cseq().unwrap().seq, 314159);
+//! assert_eq!(msg.header_str(&HeaderName::MaxForwards), Some("70"));
+//! let sdp = msg.sdp().unwrap().unwrap();
+//! assert_eq!(sdp.media[0].port, 49170);
+//!
+//! // Answer it: Via, From, To, Call-ID and CSeq are copied (RFC 3261 §8.2.6).
+//! let ringing = msg.response(SipStatus::RINGING).to_tag("a6c85cf").build().unwrap();
+//! assert_eq!(ringing.to_tag(), Some("a6c85cf"));
+//! assert!(ringing.to_string().starts_with("SIP/2.0 180 Ringing\r\n"));
+//! ```
 #![forbid(unsafe_code)]
+
+mod builder;
+mod error;
+mod framing;
+mod header_name;
+pub mod headers;
+mod limits;
+mod message;
+mod method;
+mod params;
+mod scan;
+pub mod sdp;
+mod status;
+mod uri;
+
+pub use builder::{RequestBuilder, ResponseBuilder};
+pub use bytes::Bytes;
+pub use error::{Error, Result};
+pub use framing::{keepalive_len, message_length};
+pub use header_name::{HeaderName, OtherHeaderName};
+pub use headers::{
+    Auth, AuthParam, AuthParams, BRANCH_MAGIC_COOKIE, CSeq, Contact, MediaType, NameAddr,
+    TokenParams, Transport, Via,
+};
+pub use limits::ParseLimits;
+pub use message::{Framing, HeaderField, SipMessage, Values};
+pub use method::{ExtensionMethod, Method};
+pub use params::{Param, Params, ParamsIter};
+pub use scan::percent_decode;
+pub use status::SipStatus;
+pub use uri::{AbsoluteUri, Host, SipUri, TelUri, Uri};

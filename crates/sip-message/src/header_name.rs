@@ -1,0 +1,424 @@
+//! Header field names: one table of every registered name with its compact form.
+//!
+//! Every comparison in the crate goes through [`HeaderName`], so `v:`, `VIA:` and `Via:` are
+//! the same header everywhere (RFC 3261 §7.3.3: implementations MUST accept both forms).
+//! [`HeaderName::Other`] can only be built by the lookup, which never returns it for a
+//! registered name, so no code path can miss a header because of its spelling.
+
+use bytes::Bytes;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// Internal index used in the header table of a parsed message: the position in the name
+/// table, or [`OTHER`] for an unregistered name.
+pub(crate) type NameId = u8;
+pub(crate) const OTHER: NameId = u8::MAX;
+
+macro_rules! header_names {
+    ($( $variant:ident => $canon:literal $(, compact $compact:literal)? ; )+) => {
+        /// A SIP header field name (IANA "Header Fields" registry, RFC 3261 and extensions).
+        ///
+        /// Parsing is case-insensitive and maps compact forms to the same variant:
+        /// ```
+        /// use sip_message::HeaderName;
+        /// assert_eq!(HeaderName::from_bytes(b"v").unwrap(), HeaderName::Via);
+        /// assert_eq!(HeaderName::from_bytes(b"cALL-iD").unwrap(), HeaderName::CallId);
+        /// assert!(matches!(HeaderName::from_bytes(b"X-Foo").unwrap(), HeaderName::Other(_)));
+        /// ```
+        #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+        #[non_exhaustive]
+        pub enum HeaderName {
+            $(
+                #[doc = concat!("`", $canon, "`", $(" (compact form `", $compact, "`)")?)]
+                $variant,
+            )+
+            /// A name not in the registry (kept as received, compared case-insensitively).
+            Other(OtherHeaderName),
+        }
+
+        #[repr(u8)]
+        #[allow(dead_code, clippy::enum_variant_names)]
+        enum Id { $( $variant, )+ }
+
+        impl HeaderName {
+            /// The canonical (long) spelling.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( HeaderName::$variant => $canon, )+
+                    HeaderName::Other(o) => o.as_str(),
+                }
+            }
+
+            /// The compact form, if the name has one (RFC 3261 §7.3.3 and extensions).
+            pub fn compact(&self) -> Option<&'static str> {
+                match self {
+                    $( HeaderName::$variant => header_names!(@compact $($compact)?), )+
+                    HeaderName::Other(_) => None,
+                }
+            }
+
+            pub(crate) fn id(&self) -> NameId {
+                match self {
+                    $( HeaderName::$variant => Id::$variant as u8, )+
+                    HeaderName::Other(_) => OTHER,
+                }
+            }
+
+            pub(crate) fn from_id(id: NameId) -> Option<HeaderName> {
+                ALL.get(usize::from(id)).cloned()
+            }
+
+            /// Looks a name up (case-insensitive, long or compact form).
+            pub(crate) fn lookup(name: &[u8]) -> NameId {
+                let mut slot = hash(name) as usize & (SLOTS - 1);
+                loop {
+                    let e = LOOKUP[slot];
+                    if e == OTHER {
+                        return OTHER;
+                    }
+                    let (n, id) = ENTRIES[e as usize];
+                    if n.as_bytes().eq_ignore_ascii_case(name) {
+                        return id;
+                    }
+                    slot = (slot + 1) & (SLOTS - 1);
+                }
+            }
+        }
+
+        /// Every registered name, indexed by id.
+        static ALL: &[HeaderName] = &[ $( HeaderName::$variant, )+ ];
+
+        /// Every spelling (long and compact) with its id.
+        const ENTRIES: &[(&str, NameId)] = &[
+            $( ($canon, Id::$variant as u8), $( ($compact, Id::$variant as u8), )? )+
+        ];
+    };
+    (@compact) => { None };
+    (@compact $c:literal) => { Some($c) };
+}
+
+/// Open-addressing table (built at compile time) from the case-insensitive hash of a
+/// spelling to its index in `ENTRIES`: one hash and usually one comparison per header.
+const SLOTS: usize = 512;
+
+const fn hash(b: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i].to_ascii_lowercase() as u32;
+        h = h.wrapping_mul(0x0100_0193);
+        i += 1;
+    }
+    h
+}
+
+const fn build_lookup() -> [u8; SLOTS] {
+    let mut t = [OTHER; SLOTS];
+    let mut e = 0;
+    while e < ENTRIES.len() {
+        let mut slot = hash(ENTRIES[e].0.as_bytes()) as usize & (SLOTS - 1);
+        while t[slot] != OTHER {
+            slot = (slot + 1) & (SLOTS - 1);
+        }
+        t[slot] = e as u8;
+        e += 1;
+    }
+    t
+}
+
+static LOOKUP: [u8; SLOTS] = build_lookup();
+
+header_names! {
+    Accept => "Accept";
+    AcceptContact => "Accept-Contact", compact "a";
+    AcceptEncoding => "Accept-Encoding";
+    AcceptLanguage => "Accept-Language";
+    AcceptResourcePriority => "Accept-Resource-Priority";
+    AdditionalIdentity => "Additional-Identity";
+    AlertInfo => "Alert-Info";
+    AlertMsgError => "AlertMsg-Error";
+    Allow => "Allow";
+    AllowEvents => "Allow-Events", compact "u";
+    AnswerMode => "Answer-Mode";
+    AttestationInfo => "Attestation-Info";
+    AuthenticationInfo => "Authentication-Info";
+    Authorization => "Authorization";
+    CallId => "Call-ID", compact "i";
+    CallInfo => "Call-Info";
+    CellularNetworkInfo => "Cellular-Network-Info";
+    Contact => "Contact", compact "m";
+    ContentDisposition => "Content-Disposition";
+    ContentEncoding => "Content-Encoding", compact "e";
+    ContentId => "Content-ID";
+    ContentLanguage => "Content-Language";
+    ContentLength => "Content-Length", compact "l";
+    ContentType => "Content-Type", compact "c";
+    CSeq => "CSeq";
+    Date => "Date";
+    Encryption => "Encryption";
+    ErrorInfo => "Error-Info";
+    Event => "Event", compact "o";
+    Expires => "Expires";
+    FeatureCaps => "Feature-Caps";
+    FlowTimer => "Flow-Timer";
+    From => "From", compact "f";
+    Geolocation => "Geolocation";
+    GeolocationError => "Geolocation-Error";
+    GeolocationRouting => "Geolocation-Routing";
+    Hide => "Hide";
+    HistoryInfo => "History-Info";
+    Identity => "Identity", compact "y";
+    IdentityInfo => "Identity-Info", compact "n";
+    InfoPackage => "Info-Package";
+    InReplyTo => "In-Reply-To";
+    Join => "Join";
+    MaxBreadth => "Max-Breadth";
+    MaxForwards => "Max-Forwards";
+    MimeVersion => "MIME-Version";
+    MinExpires => "Min-Expires";
+    MinSe => "Min-SE";
+    Organization => "Organization";
+    OriginationId => "Origination-Id";
+    PAccessNetworkInfo => "P-Access-Network-Info";
+    PAnswerState => "P-Answer-State";
+    PAssertedIdentity => "P-Asserted-Identity";
+    PAssertedService => "P-Asserted-Service";
+    PAssociatedUri => "P-Associated-URI";
+    PCalledPartyId => "P-Called-Party-ID";
+    PChargeInfo => "P-Charge-Info";
+    PChargingFunctionAddresses => "P-Charging-Function-Addresses";
+    PChargingVector => "P-Charging-Vector";
+    PDcsTracePartyId => "P-DCS-Trace-Party-ID";
+    PDcsOsps => "P-DCS-OSPS";
+    PDcsBillingInfo => "P-DCS-Billing-Info";
+    PDcsLaes => "P-DCS-LAES";
+    PDcsRedirect => "P-DCS-Redirect";
+    PEarlyMedia => "P-Early-Media";
+    PMediaAuthorization => "P-Media-Authorization";
+    PPreferredIdentity => "P-Preferred-Identity";
+    PPreferredService => "P-Preferred-Service";
+    PPrivateNetworkIndication => "P-Private-Network-Indication";
+    PProfileKey => "P-Profile-Key";
+    PRefusedUriList => "P-Refused-URI-List";
+    PServedUser => "P-Served-User";
+    PUserDatabase => "P-User-Database";
+    PVisitedNetworkId => "P-Visited-Network-ID";
+    Path => "Path";
+    PermissionMissing => "Permission-Missing";
+    PolicyContact => "Policy-Contact";
+    PolicyId => "Policy-ID";
+    Priority => "Priority";
+    PriorityShare => "Priority-Share";
+    PriorityVerstat => "Priority-Verstat";
+    PrivAnswerMode => "Priv-Answer-Mode";
+    Privacy => "Privacy";
+    ProxyAuthenticate => "Proxy-Authenticate";
+    ProxyAuthorization => "Proxy-Authorization";
+    ProxyRequire => "Proxy-Require";
+    RAck => "RAck";
+    Reason => "Reason";
+    ReasonPhrase => "Reason-Phrase";
+    RecordRoute => "Record-Route";
+    RecvInfo => "Recv-Info";
+    ReferEventsAt => "Refer-Events-At";
+    ReferSub => "Refer-Sub";
+    ReferTo => "Refer-To", compact "r";
+    ReferredBy => "Referred-By", compact "b";
+    RejectContact => "Reject-Contact", compact "j";
+    RelayedCharge => "Relayed-Charge";
+    Replaces => "Replaces";
+    ReplyTo => "Reply-To";
+    RequestDisposition => "Request-Disposition", compact "d";
+    Require => "Require";
+    ResourcePriority => "Resource-Priority";
+    ResourceShare => "Resource-Share";
+    ResponseKey => "Response-Key";
+    ResponseSource => "Response-Source";
+    RestorationInfo => "Restoration-Info";
+    RetryAfter => "Retry-After";
+    Route => "Route";
+    RSeq => "RSeq";
+    SecurityClient => "Security-Client";
+    SecurityServer => "Security-Server";
+    SecurityVerify => "Security-Verify";
+    Server => "Server";
+    ServiceInteractInfo => "Service-Interact-Info";
+    ServiceRoute => "Service-Route";
+    SessionExpires => "Session-Expires", compact "x";
+    SessionId => "Session-ID";
+    SipEtag => "SIP-ETag";
+    SipIfMatch => "SIP-If-Match";
+    Subject => "Subject", compact "s";
+    SubscriptionState => "Subscription-State";
+    Supported => "Supported", compact "k";
+    SuppressIfMatch => "Suppress-If-Match";
+    TargetDialog => "Target-Dialog";
+    Timestamp => "Timestamp";
+    To => "To", compact "t";
+    TriggerConsent => "Trigger-Consent";
+    Unsupported => "Unsupported";
+    UserAgent => "User-Agent";
+    UserToUser => "User-to-User";
+    Via => "Via", compact "v";
+    Warning => "Warning";
+    WwwAuthenticate => "WWW-Authenticate";
+}
+
+impl HeaderName {
+    /// Parses a header name: registered names (long or compact form, any case) give their
+    /// variant, any other token gives [`HeaderName::Other`].
+    pub fn from_bytes(name: &[u8]) -> crate::Result<HeaderName> {
+        if name.is_empty() || !name.iter().all(|&b| crate::scan::is_token(b)) {
+            return Err(crate::Error::syntax("header name", 0, "a token"));
+        }
+        Ok(Self::from_token(name, || Bytes::copy_from_slice(name)))
+    }
+
+    /// `name` must already be a token; `raw` is called only for an unregistered name.
+    pub(crate) fn from_token(name: &[u8], raw: impl FnOnce() -> Bytes) -> HeaderName {
+        match HeaderName::from_id(HeaderName::lookup(name)) {
+            Some(n) => n,
+            None => HeaderName::Other(OtherHeaderName(raw())),
+        }
+    }
+}
+
+impl std::str::FromStr for HeaderName {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<HeaderName> {
+        HeaderName::from_bytes(s.as_bytes())
+    }
+}
+
+impl fmt::Display for HeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An unregistered header name. Only the lookup creates one, so it is never a registered name
+/// in disguise. Equality and hashing ignore ASCII case.
+#[derive(Clone)]
+pub struct OtherHeaderName(Bytes);
+
+impl OtherHeaderName {
+    /// `raw` must be a token that is not a registered name.
+    pub(crate) fn new(raw: Bytes) -> Self {
+        OtherHeaderName(raw)
+    }
+
+    /// The name as received.
+    pub fn as_str(&self) -> &str {
+        // Only token bytes (ASCII) are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for OtherHeaderName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for OtherHeaderName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+impl Eq for OtherHeaderName {}
+
+impl Hash for OtherHeaderName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for b in self.0.iter() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compact_forms_map_to_long_names() {
+        for (c, long) in [
+            ("a", HeaderName::AcceptContact),
+            ("b", HeaderName::ReferredBy),
+            ("c", HeaderName::ContentType),
+            ("d", HeaderName::RequestDisposition),
+            ("e", HeaderName::ContentEncoding),
+            ("f", HeaderName::From),
+            ("i", HeaderName::CallId),
+            ("j", HeaderName::RejectContact),
+            ("k", HeaderName::Supported),
+            ("l", HeaderName::ContentLength),
+            ("m", HeaderName::Contact),
+            ("n", HeaderName::IdentityInfo),
+            ("o", HeaderName::Event),
+            ("r", HeaderName::ReferTo),
+            ("s", HeaderName::Subject),
+            ("t", HeaderName::To),
+            ("u", HeaderName::AllowEvents),
+            ("v", HeaderName::Via),
+            ("x", HeaderName::SessionExpires),
+            ("y", HeaderName::Identity),
+        ] {
+            assert_eq!(HeaderName::from_bytes(c.as_bytes()).unwrap(), long, "{c}");
+            assert_eq!(
+                HeaderName::from_bytes(c.to_uppercase().as_bytes()).unwrap(),
+                long
+            );
+            assert_eq!(long.compact(), Some(c));
+        }
+    }
+
+    #[test]
+    fn every_registered_name_round_trips_in_any_case() {
+        for id in 0..OTHER {
+            let Some(name) = HeaderName::from_id(id) else {
+                break;
+            };
+            let s = name.as_str();
+            assert_eq!(HeaderName::from_bytes(s.as_bytes()).unwrap(), name);
+            assert_eq!(
+                HeaderName::from_bytes(s.to_ascii_uppercase().as_bytes()).unwrap(),
+                name
+            );
+            assert_eq!(
+                HeaderName::from_bytes(s.to_ascii_lowercase().as_bytes()).unwrap(),
+                name
+            );
+            assert_eq!(name.id(), id);
+        }
+    }
+
+    #[test]
+    fn other_names_compare_case_insensitively_and_never_shadow_registered_ones() {
+        let a = HeaderName::from_bytes(b"X-Custom").unwrap();
+        let b = HeaderName::from_bytes(b"x-custom").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.as_str(), "X-Custom");
+        assert!(matches!(
+            HeaderName::from_bytes(b"CALL-ID").unwrap(),
+            HeaderName::CallId
+        ));
+        assert!(HeaderName::from_bytes(b"bad name").is_err());
+        assert!(HeaderName::from_bytes(b"").is_err());
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+
+    #[test]
+    fn spellings_are_unique_and_fit_the_table() {
+        assert!(ENTRIES.len() < usize::from(OTHER));
+        assert!(ENTRIES.len() * 2 < SLOTS);
+        for (i, (a, _)) in ENTRIES.iter().enumerate() {
+            for (b, _) in &ENTRIES[i + 1..] {
+                assert!(!a.eq_ignore_ascii_case(b), "{a} listed twice");
+            }
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The Via header (RFC 3261 §20.42, §18.2.1; rport RFC 3581).
+
+use crate::error::Result;
+use crate::params::{ParamKind, Params, parse_params};
+use crate::scan::{self, Cursor};
+use crate::uri::{Host, parse_host, parse_port};
+use std::borrow::Cow;
+use std::fmt;
+use std::net::IpAddr;
+
+/// The transport in a Via's sent-protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Transport<'a> {
+    /// UDP
+    Udp,
+    /// TCP
+    Tcp,
+    /// TLS
+    Tls,
+    /// SCTP
+    Sctp,
+    /// WS (RFC 7118)
+    Ws,
+    /// WSS (RFC 7118)
+    Wss,
+    /// Any other token, as received.
+    Other(Cow<'a, str>),
+}
+
+impl<'a> Transport<'a> {
+    pub(crate) fn from_token(t: &'a str) -> Self {
+        for (name, v) in [
+            ("UDP", Transport::Udp),
+            ("TCP", Transport::Tcp),
+            ("TLS", Transport::Tls),
+            ("SCTP", Transport::Sctp),
+            ("WS", Transport::Ws),
+            ("WSS", Transport::Wss),
+        ] {
+            if t.eq_ignore_ascii_case(name) {
+                return v;
+            }
+        }
+        Transport::Other(Cow::Borrowed(t))
+    }
+
+    /// The transport name in upper case (as sent).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Transport::Udp => "UDP",
+            Transport::Tcp => "TCP",
+            Transport::Tls => "TLS",
+            Transport::Sctp => "SCTP",
+            Transport::Ws => "WS",
+            Transport::Wss => "WSS",
+            Transport::Other(o) => o,
+        }
+    }
+
+    /// Whether the transport is reliable (RFC 3261 §17: no retransmissions over TCP/TLS).
+    pub fn is_reliable(&self) -> bool {
+        !matches!(self, Transport::Udp)
+    }
+
+    /// Copies borrowed text.
+    pub fn into_owned(self) -> Transport<'static> {
+        match self {
+            Transport::Udp => Transport::Udp,
+            Transport::Tcp => Transport::Tcp,
+            Transport::Tls => Transport::Tls,
+            Transport::Sctp => Transport::Sctp,
+            Transport::Ws => Transport::Ws,
+            Transport::Wss => Transport::Wss,
+            Transport::Other(o) => Transport::Other(Cow::Owned(o.into_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Transport<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One Via value: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport`.
+///
+/// ```
+/// use sip_message::{Host, Transport, Via};
+/// let v = Via::parse("SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK74bf9;rport;received=127.0.0.1").unwrap();
+/// assert_eq!(v.transport, Transport::Udp);
+/// assert_eq!(v.port, Some(5060));
+/// assert_eq!(v.branch(), Some("z9hG4bK74bf9"));
+/// assert_eq!(v.rport(), Some(None));
+/// assert_eq!(v.received(), Some("127.0.0.1".parse().unwrap()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Via<'a> {
+    /// Protocol name and version other than `SIP/2.0`, if any (kept for proxies).
+    pub protocol: Option<(Cow<'a, str>, Cow<'a, str>)>,
+    /// Transport.
+    pub transport: Transport<'a>,
+    /// sent-by host.
+    pub host: Host<'a>,
+    /// sent-by port.
+    pub port: Option<u16>,
+    /// Parameters (`branch`, `received`, `rport`, `maddr`, `ttl`, others).
+    pub params: Params<'a>,
+}
+
+/// RFC 3261 §8.1.1.7: branches of RFC 3261 clients start with this.
+pub const BRANCH_MAGIC_COOKIE: &str = "z9hG4bK";
+
+impl<'a> Via<'a> {
+    /// `SIP/2.0/<transport> host[:port];branch=<branch>`.
+    pub fn new(
+        transport: Transport<'a>,
+        host: Host<'a>,
+        port: Option<u16>,
+        branch: &str,
+    ) -> Result<Self> {
+        let mut params = Params::new();
+        params.push("branch", Some(branch))?;
+        Ok(Via {
+            protocol: None,
+            transport,
+            host,
+            port,
+            params,
+        })
+    }
+
+    /// Parses one Via value.
+    pub fn parse(s: &'a str) -> Result<Via<'a>> {
+        let mut c = Cursor::new(s.as_bytes(), 0, "Via header");
+        let v = parse_via(&mut c)?;
+        c.skip_lws();
+        if !c.at_end() {
+            return Err(c.err("end of the Via value"));
+        }
+        Ok(v)
+    }
+
+    /// The `branch` parameter.
+    pub fn branch(&self) -> Option<&str> {
+        self.params.value("branch")
+    }
+
+    /// The `received` parameter as an address, if present and valid.
+    pub fn received(&self) -> Option<IpAddr> {
+        let r = self.params.value("received")?;
+        r.trim_start_matches('[').trim_end_matches(']').parse().ok()
+    }
+
+    /// The `rport` parameter: `None` absent, `Some(None)` requested (flag), `Some(Some(p))`
+    /// filled in by the server.
+    pub fn rport(&self) -> Option<Option<u16>> {
+        match self.params.get("rport")? {
+            None | Some("") => Some(None),
+            Some(p) => Some(p.parse().ok()),
+        }
+    }
+
+    /// The `maddr` parameter.
+    pub fn maddr(&self) -> Option<&str> {
+        self.params.value("maddr")
+    }
+
+    /// The `ttl` parameter, if present and 0-255.
+    pub fn ttl(&self) -> Option<u8> {
+        self.params.value("ttl")?.parse().ok()
+    }
+
+    /// Copies borrowed text.
+    pub fn into_owned(self) -> Via<'static> {
+        Via {
+            protocol: self
+                .protocol
+                .map(|(n, v)| (Cow::Owned(n.into_owned()), Cow::Owned(v.into_owned()))),
+            transport: self.transport.into_owned(),
+            host: self.host.into_owned(),
+            port: self.port,
+            params: self.params.into_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Via<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.protocol {
+            Some((n, v)) => write!(f, "{n}/{v}/")?,
+            None => f.write_str("SIP/2.0/")?,
+        }
+        write!(f, "{} {}", self.transport, self.host)?;
+        if let Some(p) = self.port {
+            write!(f, ":{p}")?;
+        }
+        write!(f, "{}", self.params)
+    }
+}
+
+/// Parses one via-parm at the cursor (LWS allowed around `/`, `:` and `;`, RFC 4475 wsinv).
+pub(crate) fn parse_via<'a>(c: &mut Cursor<'a>) -> Result<Via<'a>> {
+    c.skip_lws();
+    let name = c.token("a protocol name (SIP)")?;
+    if !c.eat_sep(b'/') {
+        return Err(c.err("'/' after the protocol name"));
+    }
+    let version = c.token("a protocol version")?;
+    if !c.eat_sep(b'/') {
+        return Err(c.err("'/' after the protocol version"));
+    }
+    let transport = Transport::from_token(c.token("a transport")?);
+    let protocol = if name.eq_ignore_ascii_case("SIP") && version == "2.0" {
+        None
+    } else {
+        Some((Cow::Borrowed(name), Cow::Borrowed(version)))
+    };
+    let before = c.pos;
+    c.skip_lws();
+    if c.pos == before {
+        return Err(c.err("whitespace before the sent-by host"));
+    }
+    let host = parse_host(c)?;
+    let save = c.pos;
+    c.skip_lws();
+    let port = if c.peek() == Some(b':') {
+        c.pos += 1;
+        c.skip_lws();
+        let at = c.pos;
+        let n = c.number("a port number")?;
+        Some(u16::try_from(n).map_err(|_| c.err_at(at, "a port number below 65536"))?)
+    } else {
+        c.pos = save;
+        None
+    };
+    let _ = parse_port;
+    let params = parse_params(c, ParamKind::Header)?;
+    // Known parameters with a fixed syntax are checked here, so a bad one is reported.
+    for (n, v) in params.iter() {
+        if n.eq_ignore_ascii_case("ttl") && v.and_then(|v| v.parse::<u8>().ok()).is_none() {
+            return Err(c.err("a ttl parameter from 0 to 255"));
+        }
+        if n.eq_ignore_ascii_case("branch") && v.is_none_or(|v| !v.bytes().all(scan::is_token)) {
+            return Err(c.err("a token branch parameter"));
+        }
+    }
+    Ok(Via {
+        protocol,
+        transport,
+        host,
+        port,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lws_everywhere() {
+        let v = Via::parse("SIP  /   2.0\r\n /UDP\r\n    192.0.2.2;branch=390skdjuw").unwrap();
+        assert_eq!(v.host, Host::Ipv4("192.0.2.2".parse().unwrap()));
+        assert_eq!(v.branch(), Some("390skdjuw"));
+        let v = Via::parse(
+            "SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8  ",
+        )
+        .unwrap();
+        assert_eq!(v.transport, Transport::Tcp);
+        assert_eq!(v.branch(), Some("z9hG4bK9ikj8"));
+    }
+
+    #[test]
+    fn ipv6_rport_value_and_unknown_transport() {
+        let v = Via::parse("SIP/2.0/UNKNOWN [::1]:5070;rport=5071;received=::1;maddr=[::1];ttl=3")
+            .unwrap();
+        assert_eq!(v.transport.as_str(), "UNKNOWN");
+        assert_eq!(v.port, Some(5070));
+        assert_eq!(v.rport(), Some(Some(5071)));
+        assert_eq!(v.received(), Some("::1".parse().unwrap()));
+        assert_eq!(v.ttl(), Some(3));
+        assert_eq!(
+            v.to_string(),
+            "SIP/2.0/UNKNOWN [::1]:5070;rport=5071;received=::1;maddr=[::1];ttl=3"
+        );
+    }
+
+    #[test]
+    fn bad_vias() {
+        for bad in [
+            "SIP/2.0/UDP 192.0.2.15;;,;,,",
+            "SIP/2.0 host",
+            "SIP/2.0/UDP",
+            "SIP/2.0/UDP host:70000",
+            "SIP/2.0/UDP host;ttl=300",
+            "SIP/2.0/UDPhost",
+        ] {
+            assert!(Via::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

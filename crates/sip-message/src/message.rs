@@ -1,0 +1,858 @@
+//! [`SipMessage`]: a parsed request or response over the received bytes.
+
+use crate::error::{Error, Result};
+use crate::framing::{self, HeaderEntry, HeaderIndex, Line};
+use crate::header_name::{HeaderName, NameId, OtherHeaderName};
+use crate::headers::auth::parse_auth;
+use crate::headers::misc::{
+    parse_call_id, parse_cseq, parse_media_type, parse_number, parse_token, parse_token_params,
+};
+use crate::headers::name_addr::{parse_contact, parse_name_addr};
+use crate::headers::via::parse_via;
+use crate::headers::{Auth, CSeq, Contact, MediaType, NameAddr, TokenParams, Via};
+use crate::limits::ParseLimits;
+use crate::method::Method;
+use crate::scan::{self, Cursor};
+use crate::status::SipStatus;
+use crate::uri::{Uri, UriEnd, parse_uri_bytes};
+use bytes::{Bytes, BytesMut};
+use std::fmt;
+
+/// A SIP request or response.
+///
+/// Parsing ([`parse`](Self::parse)) checks the start line, indexes every header field and
+/// finds the body; it copies nothing and allocates nothing for typical messages (up to 24
+/// header fields). Typed values are parsed when asked for and borrow from the message, so a
+/// malformed optional header only fails its own accessor. [`validate`](Self::validate)
+/// checks everything a UA relies on at once.
+#[derive(Clone)]
+pub struct SipMessage {
+    buf: Bytes,
+    start: u32,
+    line: Line,
+    headers: HeaderIndex,
+    headers_end: u32,
+    body_start: u32,
+    content_length: Option<u32>,
+}
+
+/// Whether a message came over a datagram or a stream transport; decides what a missing
+/// Content-Length means (RFC 3261 §18.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// UDP: the body runs to the end of the datagram when Content-Length is absent; extra
+    /// bytes after Content-Length are ignored.
+    Datagram,
+    /// TCP/TLS/SCTP: Content-Length is mandatory.
+    Stream,
+}
+
+/// A header field of a message as received.
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderField<'m> {
+    id: NameId,
+    raw_name: &'m [u8],
+    value: &'m [u8],
+    offset: usize,
+}
+
+impl<'m> HeaderField<'m> {
+    /// The canonical name (compact forms are mapped to their long name).
+    pub fn name(&self) -> HeaderName {
+        HeaderName::from_id(self.id).unwrap_or_else(|| {
+            HeaderName::Other(OtherHeaderName::new(Bytes::copy_from_slice(self.raw_name)))
+        })
+    }
+
+    /// Whether the field has this name.
+    pub fn is(&self, name: &HeaderName) -> bool {
+        match name {
+            HeaderName::Other(o) => o.as_str().as_bytes().eq_ignore_ascii_case(self.raw_name),
+            n => n.id() == self.id,
+        }
+    }
+
+    /// The name as it appeared on the wire (e.g. `v` or `VIA`).
+    pub fn raw_name(&self) -> &'m str {
+        scan::ascii(self.raw_name)
+    }
+
+    /// The value bytes (folded lines kept, with their CRLF and leading whitespace).
+    pub fn value(&self) -> &'m [u8] {
+        self.value
+    }
+
+    /// The value as text, if it is UTF-8.
+    pub fn value_str(&self) -> Option<&'m str> {
+        std::str::from_utf8(self.value).ok()
+    }
+
+    /// The value with each fold (CRLF + whitespace) replaced by one space.
+    pub fn value_unfolded(&self) -> std::borrow::Cow<'m, str> {
+        let s = String::from_utf8_lossy(self.value);
+        if !s.contains(['\r', '\n']) {
+            return s;
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut in_fold = false;
+        for ch in s.chars() {
+            if matches!(ch, '\r' | '\n') || (in_fold && matches!(ch, ' ' | '\t')) {
+                if !in_fold {
+                    out.push(' ');
+                }
+                in_fold = true;
+            } else {
+                in_fold = false;
+                out.push(ch);
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    }
+
+    /// Byte offset of the value in the input.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+/// Iterator over the comma-separated values of every header field with a given name, in
+/// order. Each item is parsed on demand; a malformed value yields an error and the iterator
+/// goes on with the next header field.
+pub struct Values<'m, T> {
+    msg: &'m SipMessage,
+    id: NameId,
+    idx: usize,
+    cur: Option<Cursor<'m>>,
+    context: &'static str,
+    parse: fn(&mut Cursor<'m>, &'m Bytes) -> Result<T>,
+}
+
+impl<T> fmt::Debug for Values<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Values")
+            .field("context", &self.context)
+            .field("idx", &self.idx)
+            .finish()
+    }
+}
+
+impl<'m, T> Iterator for Values<'m, T> {
+    type Item = Result<T>;
+
+    fn next(&mut self) -> Option<Result<T>> {
+        loop {
+            if let Some(c) = &mut self.cur {
+                let item = match (self.parse)(c, &self.msg.buf) {
+                    Ok(v) => {
+                        c.skip_lws();
+                        if c.at_end() {
+                            self.cur = None;
+                            Ok(v)
+                        } else if c.eat(b',') {
+                            c.skip_lws();
+                            if c.at_end() {
+                                Err(c.err("a value after ','"))
+                            } else {
+                                Ok(v)
+                            }
+                        } else {
+                            Err(c.err("',' or the end of the header value"))
+                        }
+                    }
+                    Err(e) => Err(e),
+                };
+                if item.is_err() {
+                    self.cur = None;
+                }
+                return Some(item);
+            }
+            let h = self.msg.headers[self.idx..]
+                .iter()
+                .position(|h| h.id == self.id)?;
+            let e = self.msg.headers[self.idx + h];
+            self.idx += h + 1;
+            let (s, end) = (e.value_start as usize, e.value_end as usize);
+            let mut c = Cursor::new(&self.msg.buf[s..end], s, self.context);
+            c.skip_lws();
+            if c.at_end() {
+                return Some(Err(c.err("a value")));
+            }
+            self.cur = Some(c);
+        }
+    }
+}
+
+impl SipMessage {
+    /// Parses one message from a UDP datagram with default [`ParseLimits`].
+    ///
+    /// Leading CR/LF bytes are skipped; bytes after the Content-Length body are ignored; a
+    /// missing Content-Length means the body runs to the end of the datagram.
+    pub fn parse(datagram: Bytes) -> Result<SipMessage> {
+        Self::parse_with(datagram, &ParseLimits::default(), Framing::Datagram)
+    }
+
+    /// Parses one message with explicit limits and framing. With [`Framing::Stream`] the
+    /// input must hold exactly one message up to the end of its body (or more bytes, which
+    /// are ignored) and Content-Length is required; see
+    /// [`parse_stream`](Self::parse_stream) for framing a receive buffer.
+    pub fn parse_with(
+        mut input: Bytes,
+        limits: &ParseLimits,
+        framing: Framing,
+    ) -> Result<SipMessage> {
+        if input.len() > limits.max_message_size + framing::keepalive_len(&input) {
+            let start = framing::keepalive_len(&input);
+            if input.len() - start > limits.max_message_size {
+                return Err(Error::TooLarge {
+                    offset: start + limits.max_message_size,
+                    limit: limits.max_message_size,
+                });
+            }
+        }
+        let mut headers = HeaderIndex::new();
+        let Some(head) = framing::scan_head(&input, limits, &mut headers)? else {
+            return Err(Error::syntax(
+                "message",
+                input.len(),
+                "an empty line ending the header section",
+            ));
+        };
+        let end = match (head.content_length, framing) {
+            (Some(len), _) => {
+                let available = input.len() - head.body_start;
+                if available < len {
+                    return Err(Error::BodyTooShort {
+                        offset: head.body_start,
+                        declared: len,
+                        available,
+                    });
+                }
+                head.body_start + len
+            }
+            (None, Framing::Datagram) => input.len(),
+            (None, Framing::Stream) => {
+                return Err(Error::MissingHeader {
+                    name: "Content-Length",
+                    offset: head.headers_end,
+                });
+            }
+        };
+        input.truncate(end);
+        Ok(SipMessage {
+            buf: input,
+            start: head.start as u32,
+            line: head.line,
+            headers,
+            headers_end: head.headers_end as u32,
+            body_start: head.body_start as u32,
+            content_length: head.content_length.map(|l| l as u32),
+        })
+    }
+
+    /// Takes one complete message off the front of a stream receive buffer: `Ok(None)` if
+    /// more bytes are needed (the buffer is left alone), otherwise the message's bytes
+    /// (with any leading keep-alive CRLFs) are split off the buffer. One scan, no copy.
+    pub fn parse_stream(buf: &mut BytesMut, limits: &ParseLimits) -> Result<Option<SipMessage>> {
+        let Some(len) = framing::message_length(buf, limits)? else {
+            return Ok(None);
+        };
+        let bytes = buf.split_to(len).freeze();
+        Self::parse_with(bytes, limits, Framing::Stream).map(Some)
+    }
+
+    // ----- start line -----
+
+    /// Whether this is a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.line, Line::Request { .. })
+    }
+
+    /// Whether this is a response.
+    pub fn is_response(&self) -> bool {
+        !self.is_request()
+    }
+
+    /// The request method (`None` for a response).
+    pub fn method(&self) -> Option<Method> {
+        match self.line {
+            Line::Request { method_end, .. } => {
+                let m = &self.buf[self.start as usize..method_end as usize];
+                Some(Method::from_token(m, || self.buf.slice_ref(m)))
+            }
+            Line::Response { .. } => None,
+        }
+    }
+
+    /// The Request-URI as received (`None` for a response).
+    pub fn request_uri_str(&self) -> Option<&str> {
+        match self.line {
+            Line::Request {
+                uri_start, uri_end, ..
+            } => std::str::from_utf8(&self.buf[uri_start as usize..uri_end as usize]).ok(),
+            Line::Response { .. } => None,
+        }
+    }
+
+    /// The parsed Request-URI (`None` for a response). Headers (`?...`) are not allowed in
+    /// a Request-URI (RFC 3261 §19.1.1) and give an error.
+    pub fn request_uri(&self) -> Option<Result<Uri<'_>>> {
+        match self.line {
+            Line::Request {
+                uri_start, uri_end, ..
+            } => {
+                let s = uri_start as usize;
+                let r = parse_uri_bytes(
+                    &self.buf[s..uri_end as usize],
+                    s,
+                    "Request-URI",
+                    UriEnd::Whole,
+                )
+                .and_then(|u| match &u {
+                    Uri::Sip(sip) if sip.headers.is_some() => Err(Error::syntax(
+                        "Request-URI",
+                        s + self.buf[s..uri_end as usize]
+                            .iter()
+                            .position(|&b| b == b'?')
+                            .unwrap_or(0),
+                        "no URI headers in a Request-URI",
+                    )),
+                    _ => Ok(u),
+                });
+                Some(r)
+            }
+            Line::Response { .. } => None,
+        }
+    }
+
+    /// The response status (`None` for a request).
+    pub fn status(&self) -> Option<SipStatus> {
+        match self.line {
+            Line::Response { code, .. } => SipStatus::new(code).ok(),
+            Line::Request { .. } => None,
+        }
+    }
+
+    /// The reason phrase as received (`None` for a request). Not UTF-8 gives lossy text.
+    pub fn reason(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self.line {
+            Line::Response {
+                reason_start,
+                reason_end,
+                ..
+            } => Some(String::from_utf8_lossy(
+                &self.buf[reason_start as usize..reason_end as usize],
+            )),
+            Line::Request { .. } => None,
+        }
+    }
+
+    /// The start line as received, without CRLF (pyVoIP's `heading`).
+    pub fn start_line(&self) -> std::borrow::Cow<'_, str> {
+        let end = match self.headers.first() {
+            Some(h) => h.name_start as usize,
+            None => self.headers_end as usize,
+        };
+        let line = &self.buf[self.start as usize..end];
+        String::from_utf8_lossy(scan::trim_lws(line))
+    }
+
+    // ----- raw headers -----
+
+    fn field(&self, e: &HeaderEntry) -> HeaderField<'_> {
+        HeaderField {
+            id: e.id,
+            raw_name: &self.buf[e.name_start as usize..e.name_start as usize + e.name_len as usize],
+            value: &self.buf[e.value_start as usize..e.value_end as usize],
+            offset: e.value_start as usize,
+        }
+    }
+
+    /// Every header field in order.
+    pub fn headers(&self) -> impl Iterator<Item = HeaderField<'_>> + '_ {
+        self.headers.iter().map(|e| self.field(e))
+    }
+
+    /// Header fields with this name, in order.
+    pub fn headers_named<'s>(
+        &'s self,
+        name: &'s HeaderName,
+    ) -> impl Iterator<Item = HeaderField<'s>> + 's {
+        self.headers().filter(move |f| f.is(name))
+    }
+
+    /// The first value of a header, as bytes.
+    pub fn header(&self, name: &HeaderName) -> Option<&[u8]> {
+        self.headers
+            .iter()
+            .map(|e| self.field(e))
+            .find(|f| f.is(name))
+            .map(|f| f.value)
+    }
+
+    /// The first value of a header, as text (if UTF-8).
+    pub fn header_str(&self, name: &HeaderName) -> Option<&str> {
+        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// Number of header fields.
+    pub fn header_count(&self) -> usize {
+        self.headers.len()
+    }
+
+    fn first(&self, name: HeaderName) -> Option<(&[u8], usize)> {
+        let id = name.id();
+        self.headers.iter().find(|h| h.id == id).map(|h| {
+            (
+                &self.buf[h.value_start as usize..h.value_end as usize],
+                h.value_start as usize,
+            )
+        })
+    }
+
+    fn missing(&self, name: &'static str) -> Error {
+        Error::MissingHeader {
+            name,
+            offset: self.headers_end as usize,
+        }
+    }
+
+    fn values<'m, T>(
+        &'m self,
+        name: HeaderName,
+        context: &'static str,
+        parse: fn(&mut Cursor<'m>, &'m Bytes) -> Result<T>,
+    ) -> Values<'m, T> {
+        Values {
+            msg: self,
+            id: name.id(),
+            idx: 0,
+            cur: None,
+            context,
+            parse,
+        }
+    }
+
+    /// Parses the single value of a header that must appear at most once.
+    fn single<'m, T>(
+        &'m self,
+        name: HeaderName,
+        context: &'static str,
+        parse: impl FnOnce(&mut Cursor<'m>) -> Result<T>,
+    ) -> Option<Result<T>> {
+        let (v, off) = self.first(name)?;
+        let mut c = Cursor::new(v, off, context);
+        Some(parse(&mut c).and_then(|t| {
+            c.skip_lws();
+            if c.at_end() {
+                Ok(t)
+            } else {
+                Err(c.err("the end of the header value"))
+            }
+        }))
+    }
+
+    // ----- typed headers -----
+
+    /// Every Via value (all Via fields, comma-separated values split), top first.
+    pub fn vias(&self) -> Values<'_, Via<'_>> {
+        self.values(HeaderName::Via, "Via header", |c, _| parse_via(c))
+    }
+
+    /// The top Via (mandatory).
+    pub fn via(&self) -> Result<Via<'_>> {
+        let (v, off) = self
+            .first(HeaderName::Via)
+            .ok_or_else(|| self.missing("Via"))?;
+        parse_via(&mut Cursor::new(v, off, "Via header"))
+    }
+
+    /// From (mandatory).
+    pub fn from(&self) -> Result<NameAddr<'_>> {
+        self.single(HeaderName::From, "From header", |c| {
+            parse_name_addr(c, true)
+        })
+        .unwrap_or_else(|| Err(self.missing("From")))
+    }
+
+    /// To (mandatory).
+    pub fn to(&self) -> Result<NameAddr<'_>> {
+        self.single(HeaderName::To, "To header", |c| parse_name_addr(c, true))
+            .unwrap_or_else(|| Err(self.missing("To")))
+    }
+
+    /// The From tag, if From parses and has one.
+    pub fn from_tag(&self) -> Option<&str> {
+        self.param_of(HeaderName::From, "tag")
+    }
+
+    /// The To tag, if To parses and has one.
+    pub fn to_tag(&self) -> Option<&str> {
+        self.param_of(HeaderName::To, "tag")
+    }
+
+    fn param_of(&self, name: HeaderName, param: &str) -> Option<&str> {
+        let (v, off) = self.first(name)?;
+        let a = parse_name_addr(&mut Cursor::new(v, off, "address"), true).ok()?;
+        let p = a.params.value(param)?;
+        // Return a slice of the message rather than of the temporary.
+        let start = (p.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
+        std::str::from_utf8(self.buf.get(start..start + p.len())?).ok()
+    }
+
+    /// Call-ID (mandatory).
+    pub fn call_id(&self) -> Result<&str> {
+        let (v, off) = self
+            .first(HeaderName::CallId)
+            .ok_or_else(|| self.missing("Call-ID"))?;
+        parse_call_id(&mut Cursor::new(v, off, "Call-ID header"))
+    }
+
+    /// CSeq (mandatory).
+    pub fn cseq(&self) -> Result<CSeq> {
+        let buf = &self.buf;
+        self.single(HeaderName::CSeq, "CSeq header", |c| parse_cseq(c, buf))
+            .unwrap_or_else(|| Err(self.missing("CSeq")))
+    }
+
+    /// Contact values (`*` or addresses), in order.
+    pub fn contacts(&self) -> Values<'_, Contact<'_>> {
+        self.values(HeaderName::Contact, "Contact header", |c, _| {
+            parse_contact(c)
+        })
+    }
+
+    /// The first Contact, if any.
+    pub fn contact(&self) -> Option<Result<Contact<'_>>> {
+        self.contacts().next()
+    }
+
+    /// Route values, in order.
+    pub fn routes(&self) -> Values<'_, NameAddr<'_>> {
+        self.values(HeaderName::Route, "Route header", |c, _| {
+            parse_name_addr(c, false)
+        })
+    }
+
+    /// Record-Route values, in order.
+    pub fn record_routes(&self) -> Values<'_, NameAddr<'_>> {
+        self.values(HeaderName::RecordRoute, "Record-Route header", |c, _| {
+            parse_name_addr(c, false)
+        })
+    }
+
+    /// Max-Forwards (0-255).
+    pub fn max_forwards(&self) -> Option<Result<u8>> {
+        self.single(HeaderName::MaxForwards, "Max-Forwards header", |c| {
+            parse_number(c, 255, "a number from 0 to 255").map(|n| n as u8)
+        })
+    }
+
+    /// Expires (seconds, 32-bit).
+    pub fn expires(&self) -> Option<Result<u32>> {
+        self.single(HeaderName::Expires, "Expires header", |c| {
+            parse_number(c, u64::from(u32::MAX), "a number of seconds below 2**32")
+                .map(|n| n as u32)
+        })
+    }
+
+    /// Min-Expires (seconds, 32-bit).
+    pub fn min_expires(&self) -> Option<Result<u32>> {
+        self.single(HeaderName::MinExpires, "Min-Expires header", |c| {
+            parse_number(c, u64::from(u32::MAX), "a number of seconds below 2**32")
+                .map(|n| n as u32)
+        })
+    }
+
+    /// Content-Length as declared (`None` if absent). Validated while framing.
+    pub fn content_length(&self) -> Option<usize> {
+        self.content_length.map(|l| l as usize)
+    }
+
+    /// Content-Type.
+    pub fn content_type(&self) -> Option<Result<MediaType<'_>>> {
+        self.single(
+            HeaderName::ContentType,
+            "Content-Type header",
+            parse_media_type,
+        )
+    }
+
+    /// Allow: method names.
+    pub fn allow(&self) -> Values<'_, &str> {
+        self.values(HeaderName::Allow, "Allow header", |c, _| parse_token(c))
+    }
+
+    /// Supported: option tags.
+    pub fn supported(&self) -> Values<'_, &str> {
+        self.values(HeaderName::Supported, "Supported header", |c, _| {
+            parse_token(c)
+        })
+    }
+
+    /// Require: option tags.
+    pub fn require(&self) -> Values<'_, &str> {
+        self.values(HeaderName::Require, "Require header", |c, _| parse_token(c))
+    }
+
+    /// Proxy-Require: option tags.
+    pub fn proxy_require(&self) -> Values<'_, &str> {
+        self.values(HeaderName::ProxyRequire, "Proxy-Require header", |c, _| {
+            parse_token(c)
+        })
+    }
+
+    /// Unsupported: option tags.
+    pub fn unsupported(&self) -> Values<'_, &str> {
+        self.values(HeaderName::Unsupported, "Unsupported header", |c, _| {
+            parse_token(c)
+        })
+    }
+
+    /// User-Agent, as text.
+    pub fn user_agent(&self) -> Option<&str> {
+        self.header_str(&HeaderName::UserAgent)
+    }
+
+    /// Server, as text.
+    pub fn server(&self) -> Option<&str> {
+        self.header_str(&HeaderName::Server)
+    }
+
+    /// Event (`package;id=...`).
+    pub fn event(&self) -> Option<Result<TokenParams<'_>>> {
+        self.single(HeaderName::Event, "Event header", parse_token_params)
+    }
+
+    /// Subscription-State (`active;expires=60`).
+    pub fn subscription_state(&self) -> Option<Result<TokenParams<'_>>> {
+        self.single(
+            HeaderName::SubscriptionState,
+            "Subscription-State header",
+            parse_token_params,
+        )
+    }
+
+    /// Refer-To.
+    pub fn refer_to(&self) -> Option<Result<NameAddr<'_>>> {
+        self.single(HeaderName::ReferTo, "Refer-To header", |c| {
+            parse_name_addr(c, true)
+        })
+    }
+
+    /// Referred-By.
+    pub fn referred_by(&self) -> Option<Result<NameAddr<'_>>> {
+        self.single(HeaderName::ReferredBy, "Referred-By header", |c| {
+            parse_name_addr(c, true)
+        })
+    }
+
+    /// WWW-Authenticate challenges, in order.
+    pub fn www_authenticate(&self) -> Values<'_, Auth<'_>> {
+        self.values(
+            HeaderName::WwwAuthenticate,
+            "WWW-Authenticate header",
+            |c, _| parse_auth(c),
+        )
+    }
+
+    /// Proxy-Authenticate challenges, in order.
+    pub fn proxy_authenticate(&self) -> Values<'_, Auth<'_>> {
+        self.values(
+            HeaderName::ProxyAuthenticate,
+            "Proxy-Authenticate header",
+            |c, _| parse_auth(c),
+        )
+    }
+
+    /// Authorization credentials, in order.
+    pub fn authorization(&self) -> Values<'_, Auth<'_>> {
+        self.values(HeaderName::Authorization, "Authorization header", |c, _| {
+            parse_auth(c)
+        })
+    }
+
+    /// Proxy-Authorization credentials, in order.
+    pub fn proxy_authorization(&self) -> Values<'_, Auth<'_>> {
+        self.values(
+            HeaderName::ProxyAuthorization,
+            "Proxy-Authorization header",
+            |c, _| parse_auth(c),
+        )
+    }
+
+    // ----- body -----
+
+    /// The body bytes.
+    pub fn body(&self) -> &[u8] {
+        &self.buf[self.body_start as usize..]
+    }
+
+    /// The body as a `Bytes` slice of the input (no copy).
+    pub fn body_bytes(&self) -> Bytes {
+        self.buf.slice(self.body_start as usize..)
+    }
+
+    /// Byte offset of the body in the input.
+    pub fn body_offset(&self) -> usize {
+        self.body_start as usize
+    }
+
+    /// Whether Content-Type is `application/sdp`.
+    pub fn has_sdp(&self) -> bool {
+        matches!(self.content_type(), Some(Ok(t)) if t.is("application", "sdp"))
+    }
+
+    /// Parses the body as SDP when Content-Type is `application/sdp` (`None` otherwise, or
+    /// when the body is empty). Errors carry offsets into the whole message.
+    pub fn sdp(&self) -> Option<Result<crate::sdp::SessionDescription<'_>>> {
+        if self.body().is_empty() || !self.has_sdp() {
+            return None;
+        }
+        Some(crate::sdp::parse_at(self.body(), self.body_start as usize))
+    }
+
+    /// The whole message as received (from the start line to the end of the body).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.start as usize..]
+    }
+
+    /// The message bytes (a cheap `Bytes` clone).
+    pub fn to_bytes(&self) -> Bytes {
+        self.buf.slice(self.start as usize..)
+    }
+
+    // ----- whole-message checks -----
+
+    /// Checks what a UA relies on: the Request-URI, the mandatory headers of RFC 3261 §8.1.1
+    /// (To, From, CSeq, Call-ID, Via; Max-Forwards on requests is checked when present), the
+    /// CSeq method against the request method, and every present header this crate has a
+    /// typed parser for. The first problem is returned.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(uri) = self.request_uri() {
+            uri?;
+        }
+        self.to()?;
+        self.from()?;
+        self.call_id()?;
+        let cseq = self.cseq()?;
+        if let Some(m) = self.method() {
+            // ACK and CANCEL carry the INVITE's number but their own method.
+            if cseq.method != m {
+                let off = self.first(HeaderName::CSeq).map_or(0, |(_, o)| o);
+                return Err(Error::MethodMismatch { offset: off });
+            }
+        }
+        self.via()?;
+        for v in self.vias() {
+            v?;
+        }
+        for c in self.contacts() {
+            c?;
+        }
+        let wildcard_misuse = self.contacts().count() > 1
+            && self.contacts().any(|c| matches!(c, Ok(Contact::Wildcard)));
+        if wildcard_misuse {
+            let off = self.first(HeaderName::Contact).map_or(0, |(_, o)| o);
+            return Err(Error::syntax(
+                "Contact header",
+                off,
+                "'*' as the only Contact value",
+            ));
+        }
+        for r in self.routes().chain(self.record_routes()) {
+            r?;
+        }
+        if let Some(m) = self.max_forwards() {
+            m?;
+        }
+        if let Some(e) = self.expires() {
+            e?;
+        }
+        if let Some(t) = self.content_type() {
+            t?;
+        }
+        for a in self
+            .www_authenticate()
+            .chain(self.proxy_authenticate())
+            .chain(self.authorization())
+            .chain(self.proxy_authorization())
+        {
+            a?;
+        }
+        for t in self
+            .allow()
+            .chain(self.supported())
+            .chain(self.require())
+            .chain(self.proxy_require())
+            .chain(self.unsupported())
+        {
+            t?;
+        }
+        if let Some(e) = self.event() {
+            e?;
+        }
+        if let Some(s) = self.subscription_state() {
+            s?;
+        }
+        if let Some(r) = self.refer_to() {
+            r?;
+        }
+        if let Some(r) = self.referred_by() {
+            r?;
+        }
+        Ok(())
+    }
+
+    /// A human-readable multi-line summary, like pyVoIP's `SIPMessage.summary()`: status or
+    /// method, the headers, the body.
+    pub fn summary(&self) -> String {
+        use std::fmt::Write;
+        let mut s = String::new();
+        match (self.status(), self.method()) {
+            (Some(st), _) => {
+                let _ = writeln!(
+                    s,
+                    "Status: {} {}\n",
+                    st.code(),
+                    self.reason().unwrap_or_default()
+                );
+            }
+            (None, Some(m)) => {
+                let _ = writeln!(s, "Method: {m}\n");
+            }
+            (None, None) => {}
+        }
+        s.push_str("Headers:\n");
+        for h in self.headers() {
+            let _ = writeln!(s, "{}: {}", h.name(), h.value_unfolded());
+        }
+        s.push_str("\nBody:\n");
+        s.push_str(&String::from_utf8_lossy(self.body()));
+        s.push('\n');
+        s
+    }
+}
+
+impl fmt::Display for SipMessage {
+    /// The wire form, exactly as received or built.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+impl fmt::Debug for SipMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SipMessage")
+            .field("start_line", &self.start_line())
+            .field("headers", &self.headers.len())
+            .field("body_len", &self.body().len())
+            .finish()
+    }
+}
+
+impl PartialEq for SipMessage {
+    /// Byte equality of the wire form.
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}

@@ -1,0 +1,319 @@
+//! `;name=value` parameter lists (URI parameters and header parameters).
+//!
+//! Parameters are validated once when their owner is parsed and then kept as the raw text,
+//! so parsing allocates nothing; lookups re-scan the (short) text.
+
+use crate::error::Result;
+use crate::scan::{self, Cursor};
+use std::borrow::Cow;
+use std::fmt;
+
+/// A parameter list such as `;branch=z9hG4bK776;rport` or `;tag=1928301774`.
+///
+/// Names compare case-insensitively. A parameter without `=` (a flag such as `lr` or an
+/// empty `rport`) has the value `None`.
+///
+/// ```
+/// use sip_message::Params;
+/// let mut p = Params::new();
+/// p.push("transport", Some("tcp")).unwrap();
+/// p.push("lr", None).unwrap();
+/// assert_eq!(p.get("TRANSPORT"), Some(Some("tcp")));
+/// assert_eq!(p.get("lr"), Some(None));
+/// assert_eq!(p.to_string(), ";transport=tcp;lr");
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Params<'a> {
+    raw: Cow<'a, str>,
+}
+
+/// One parameter: name and optional value (quotes removed from a quoted value).
+pub type Param<'p> = (&'p str, Option<&'p str>);
+
+impl<'a> Params<'a> {
+    /// An empty list.
+    pub fn new() -> Self {
+        Params {
+            raw: Cow::Borrowed(""),
+        }
+    }
+
+    pub(crate) fn from_raw(raw: &'a str) -> Self {
+        Params {
+            raw: Cow::Borrowed(raw),
+        }
+    }
+
+    /// Appends a parameter. The name must be a token; the value is written as a token when
+    /// it is one (or an IPv6 reference / host), otherwise as a quoted string.
+    pub fn push(&mut self, name: &str, value: Option<&str>) -> Result<()> {
+        if name.is_empty() || !name.bytes().all(scan::is_token) {
+            return Err(crate::Error::Build("parameter name must be a token"));
+        }
+        let raw = self.raw.to_mut();
+        raw.push(';');
+        raw.push_str(name);
+        if let Some(v) = value {
+            raw.push('=');
+            if !v.is_empty() && v.bytes().all(|b| scan::is(b, scan::TOKEN | scan::HOST)) {
+                raw.push_str(v);
+            } else {
+                if v.bytes().any(|b| b == b'\r' || b == b'\n') {
+                    return Err(crate::Error::Build("parameter value contains CR or LF"));
+                }
+                // Infallible: writing into a String.
+                let _ = scan::write_quoted(raw, v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every parameter called `name`.
+    pub fn remove(&mut self, name: &str) {
+        if !self.contains(name) {
+            return;
+        }
+        let mut out = Params::new();
+        for (n, v) in self.iter() {
+            if !n.eq_ignore_ascii_case(name) {
+                // Names and values came from a valid list.
+                let _ = out.push(n, v);
+            }
+        }
+        self.raw = Cow::Owned(out.raw.into_owned());
+    }
+
+    /// Sets `name` to `value`, replacing earlier occurrences.
+    pub fn set(&mut self, name: &str, value: Option<&str>) -> Result<()> {
+        self.remove(name);
+        self.push(name, value)
+    }
+
+    /// Iterates over the parameters in order.
+    pub fn iter(&self) -> ParamsIter<'_> {
+        ParamsIter {
+            s: self.raw.as_bytes(),
+            pos: 0,
+        }
+    }
+
+    /// The value of the first parameter called `name`: `None` if absent, `Some(None)` for a
+    /// flag, `Some(Some(v))` otherwise.
+    pub fn get(&self, name: &str) -> Option<Option<&str>> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The value of `name`, treating a flag as absent.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.get(name).flatten()
+    }
+
+    /// Whether `name` is present (with or without a value).
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// Number of parameters.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Copies borrowed text so the value outlives the message it came from.
+    pub fn into_owned(self) -> Params<'static> {
+        Params {
+            raw: Cow::Owned(self.raw.into_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Params<'_> {
+    /// Writes `;name=value` for each parameter, normalising whitespace.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (n, v) in self.iter() {
+            f.write_str(";")?;
+            f.write_str(n)?;
+            if let Some(v) = v {
+                f.write_str("=")?;
+                if !v.is_empty() && v.bytes().all(|b| scan::is(b, scan::TOKEN | scan::HOST)) {
+                    f.write_str(v)?;
+                } else {
+                    scan::write_quoted(f, v)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over a [`Params`] list.
+#[derive(Debug, Clone)]
+pub struct ParamsIter<'p> {
+    s: &'p [u8],
+    pos: usize,
+}
+
+impl<'p> Iterator for ParamsIter<'p> {
+    type Item = Param<'p>;
+
+    fn next(&mut self) -> Option<Param<'p>> {
+        let s = self.s;
+        let ws = |p: &mut usize| {
+            while *p < s.len() && scan::is_lws(s[*p]) {
+                *p += 1;
+            }
+        };
+        let mut p = self.pos;
+        ws(&mut p);
+        if p >= s.len() || s[p] != b';' {
+            self.pos = s.len();
+            return None;
+        }
+        p += 1;
+        ws(&mut p);
+        let ns = p;
+        while p < s.len() && !matches!(s[p], b'=' | b';' | b',' | b' ' | b'\t' | b'\r' | b'\n') {
+            p += 1;
+        }
+        let name = scan::ascii_or_utf8(&s[ns..p]);
+        let mut q = p;
+        ws(&mut q);
+        let mut value = None;
+        if q < s.len() && s[q] == b'=' {
+            q += 1;
+            ws(&mut q);
+            if q < s.len() && s[q] == b'"' {
+                let vs = q + 1;
+                let mut e = vs;
+                while e < s.len() && s[e] != b'"' {
+                    e += if s[e] == b'\\' { 2 } else { 1 };
+                }
+                let e = e.min(s.len());
+                value = Some(scan::ascii_or_utf8(&s[vs..e]));
+                p = (e + 1).min(s.len());
+            } else {
+                let vs = q;
+                while q < s.len() && !matches!(s[q], b';' | b',' | b' ' | b'\t' | b'\r' | b'\n') {
+                    q += 1;
+                }
+                value = Some(scan::ascii_or_utf8(&s[vs..q]));
+                p = q;
+            }
+        }
+        self.pos = p;
+        Some((name, value))
+    }
+}
+
+/// Which characters a parameter may use.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum ParamKind {
+    /// URI parameters (RFC 3261 §19.1.1 `uri-parameter`): paramchar with escapes.
+    Uri,
+    /// Header parameters (`generic-param`): token [ = token / host / quoted-string ].
+    Header,
+}
+
+/// Validates a parameter list at the cursor (which is on `;` or past the end of the list)
+/// and returns its raw text.
+pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>, kind: ParamKind) -> Result<Params<'a>> {
+    let start = c.pos;
+    let mut end = c.pos;
+    loop {
+        let save = c.pos;
+        if kind == ParamKind::Header {
+            c.skip_lws();
+        }
+        if !c.eat(b';') {
+            c.pos = save;
+            break;
+        }
+        match kind {
+            ParamKind::Uri => {
+                c.take_class(scan::UNRESERVED | scan::PARAM, true, "a URI parameter name")?;
+                if c.eat(b'=') {
+                    c.take_class(
+                        scan::UNRESERVED | scan::PARAM,
+                        true,
+                        "a URI parameter value",
+                    )?;
+                }
+            }
+            ParamKind::Header => {
+                c.skip_lws();
+                c.token("a parameter name")?;
+                if c.eat_sep(b'=') {
+                    if c.peek() == Some(b'"') {
+                        c.quoted_string()?;
+                    } else {
+                        c.take_class(scan::TOKEN | scan::HOST, false, "a parameter value")?;
+                    }
+                }
+            }
+        }
+        end = c.pos;
+    }
+    let raw = &c.s[start..end];
+    // Quoted values may hold UTF-8; everything else is ASCII.
+    let raw = scan::utf8(raw).map_err(|_| c.err_at(start, "UTF-8 parameters"))?;
+    Ok(Params::from_raw(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str, kind: ParamKind) -> Result<Params<'_>> {
+        let mut c = Cursor::new(s.as_bytes(), 0, "test");
+        let p = parse_params(&mut c, kind)?;
+        if !c.at_end() {
+            return Err(c.err("end"));
+        }
+        Ok(p)
+    }
+
+    #[test]
+    fn header_params_with_lws_and_quotes() {
+        let p = parse(" ;  tag = 98asjd8 ; q=0.5;x=\"a;b\";lr", ParamKind::Header).unwrap();
+        let v: Vec<_> = p.iter().collect();
+        assert_eq!(
+            v,
+            vec![
+                ("tag", Some("98asjd8")),
+                ("q", Some("0.5")),
+                ("x", Some("a;b")),
+                ("lr", None)
+            ]
+        );
+        assert_eq!(p.to_string(), ";tag=98asjd8;q=0.5;x=\"a;b\";lr");
+    }
+
+    #[test]
+    fn empty_names_are_rejected() {
+        assert!(parse(";;", ParamKind::Header).is_err());
+        assert!(parse(";a=", ParamKind::Header).is_err());
+        assert!(parse(";%zz", ParamKind::Uri).is_err());
+    }
+
+    #[test]
+    fn set_and_remove() {
+        let mut p = parse(";a=1;b;A=2", ParamKind::Header).unwrap();
+        p.set("a", Some("3")).unwrap();
+        assert_eq!(p.to_string(), ";b;a=3");
+        p.remove("b");
+        assert_eq!(p.len(), 1);
+        assert!(p.push("bad name", None).is_err());
+    }
+}

@@ -1,0 +1,376 @@
+//! Byte classes of RFC 3261 §25 and a small cursor used by every typed parser.
+//!
+//! The typed parsers are hand-written byte loops over a [`Cursor`]: they are faster than
+//! combinators for these short fields and make it easy to report the exact byte offset.
+
+use crate::error::{Error, Result};
+use std::borrow::Cow;
+
+pub(crate) const TOKEN: u8 = 1;
+pub(crate) const WORD: u8 = 2;
+pub(crate) const UNRESERVED: u8 = 4;
+/// user-unreserved: `& = + $ , ; ? /`
+pub(crate) const USER: u8 = 8;
+/// password extras: `& = + $ ,`
+pub(crate) const PASSWORD: u8 = 16;
+/// param-unreserved: `[ ] / : & + $`
+pub(crate) const PARAM: u8 = 32;
+/// hnv-unreserved: `[ ] / ? : + $`
+pub(crate) const HNV: u8 = 64;
+/// Characters of a hostname, IPv4 address or IPv6 reference.
+pub(crate) const HOST: u8 = 128;
+
+const fn build_table() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let alnum = b.is_ascii_alphanumeric();
+        let mut v = 0u8;
+        if alnum
+            || matches!(
+                b,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+            )
+        {
+            v |= TOKEN | WORD;
+        }
+        if matches!(
+            b,
+            b'(' | b')'
+                | b'<'
+                | b'>'
+                | b':'
+                | b'\\'
+                | b'"'
+                | b'/'
+                | b'['
+                | b']'
+                | b'?'
+                | b'{'
+                | b'}'
+        ) {
+            v |= WORD;
+        }
+        if alnum
+            || matches!(
+                b,
+                b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+            )
+        {
+            v |= UNRESERVED;
+        }
+        if matches!(b, b'&' | b'=' | b'+' | b'$' | b',' | b';' | b'?' | b'/') {
+            v |= USER;
+        }
+        if matches!(b, b'&' | b'=' | b'+' | b'$' | b',') {
+            v |= PASSWORD;
+        }
+        if matches!(b, b'[' | b']' | b'/' | b':' | b'&' | b'+' | b'$') {
+            v |= PARAM;
+        }
+        if matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$') {
+            v |= HNV;
+        }
+        if alnum || matches!(b, b'-' | b'.' | b'_' | b'[' | b']' | b':') {
+            v |= HOST;
+        }
+        t[c] = v;
+        c += 1;
+    }
+    t
+}
+
+pub(crate) static CLASS: [u8; 256] = build_table();
+
+#[inline]
+pub(crate) fn is(b: u8, class: u8) -> bool {
+    CLASS[b as usize] & class != 0
+}
+
+#[inline]
+pub(crate) fn is_token(b: u8) -> bool {
+    is(b, TOKEN)
+}
+
+/// Linear whitespace inside a header value: folding has left CR LF followed by SP/HT there.
+#[inline]
+pub(crate) fn is_lws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// A position in a byte slice, with the slice's offset in the whole input for errors.
+#[derive(Debug, Clone)]
+pub(crate) struct Cursor<'a> {
+    pub(crate) s: &'a [u8],
+    pub(crate) pos: usize,
+    base: usize,
+    context: &'static str,
+}
+
+impl<'a> Cursor<'a> {
+    pub(crate) fn new(s: &'a [u8], base: usize, context: &'static str) -> Self {
+        Cursor {
+            s,
+            pos: 0,
+            base,
+            context,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+
+    #[inline]
+    pub(crate) fn peek_at(&self, n: usize) -> Option<u8> {
+        self.s.get(self.pos + n).copied()
+    }
+
+    #[inline]
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.s[self.pos.min(self.s.len())..]
+    }
+
+    /// Absolute offset of the current position.
+    pub(crate) fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    pub(crate) fn err(&self, expected: &'static str) -> Error {
+        Error::syntax(self.context, self.offset(), expected)
+    }
+
+    pub(crate) fn err_at(&self, pos: usize, expected: &'static str) -> Error {
+        Error::syntax(self.context, self.base + pos, expected)
+    }
+
+    #[inline]
+    pub(crate) fn skip_lws(&mut self) {
+        while let Some(b) = self.s.get(self.pos) {
+            if is_lws(*b) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Skips LWS, then consumes `c` (and the LWS after it) if present.
+    #[inline]
+    pub(crate) fn eat_sep(&mut self, c: u8) -> bool {
+        let save = self.pos;
+        self.skip_lws();
+        if self.eat(c) {
+            self.skip_lws();
+            true
+        } else {
+            self.pos = save;
+            false
+        }
+    }
+
+    pub(crate) fn expect(&mut self, c: u8, expected: &'static str) -> Result<()> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.err(expected))
+        }
+    }
+
+    #[inline]
+    pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
+        let start = self.pos;
+        while let Some(&b) = self.s.get(self.pos) {
+            if f(b) {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        &self.s[start..self.pos]
+    }
+
+    /// Consumes a non-empty run of bytes of `class`, accepting `%HH` escapes when `escapes`.
+    pub(crate) fn take_class(
+        &mut self,
+        class: u8,
+        escapes: bool,
+        expected: &'static str,
+    ) -> Result<&'a str> {
+        let start = self.pos;
+        while let Some(&b) = self.s.get(self.pos) {
+            if is(b, class) {
+                self.pos += 1;
+            } else if escapes && b == b'%' {
+                match (self.peek_at(1), self.peek_at(2)) {
+                    (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                        self.pos += 3
+                    }
+                    _ => return Err(self.err("two hex digits after '%'")),
+                }
+            } else {
+                break;
+            }
+        }
+        if self.pos == start {
+            return Err(self.err(expected));
+        }
+        // Only ASCII bytes were accepted.
+        Ok(ascii(&self.s[start..self.pos]))
+    }
+
+    pub(crate) fn token(&mut self, expected: &'static str) -> Result<&'a str> {
+        self.take_class(TOKEN, false, expected)
+    }
+
+    /// A decimal number of at most `u64` range (leading zeros allowed).
+    pub(crate) fn number(&mut self, expected: &'static str) -> Result<u64> {
+        let start = self.pos;
+        let digits = self.take_while(|b| b.is_ascii_digit());
+        if digits.is_empty() {
+            return Err(self.err(expected));
+        }
+        let mut v: u64 = 0;
+        for &d in digits {
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(d - b'0')))
+                .ok_or_else(|| self.err_at(start, "a number that fits in 64 bits"))?;
+        }
+        Ok(v)
+    }
+
+    /// A quoted-string (the cursor is on the opening quote); returns the unescaped content.
+    pub(crate) fn quoted_string(&mut self) -> Result<Cow<'a, str>> {
+        let open = self.pos;
+        self.expect(b'"', "'\"'")?;
+        let start = self.pos;
+        let mut escaped = false;
+        loop {
+            match self.peek() {
+                None => return Err(self.err_at(open, "a closing '\"' for this quoted string")),
+                Some(b'"') => break,
+                Some(b'\\') => {
+                    escaped = true;
+                    match self.peek_at(1) {
+                        Some(c) if c <= 0x7f && c != b'\r' && c != b'\n' => self.pos += 2,
+                        _ => return Err(self.err("an ASCII character after '\\'")),
+                    }
+                }
+                Some(_) => self.pos += 1,
+            }
+        }
+        let raw = &self.s[start..self.pos];
+        self.pos += 1;
+        let text = utf8(raw).map_err(|_| self.err_at(start, "UTF-8 text in quoted string"))?;
+        if !escaped {
+            return Ok(Cow::Borrowed(text));
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        Ok(Cow::Owned(out))
+    }
+}
+
+/// Converts bytes known to be ASCII (checked by a class table) into `&str`.
+pub(crate) fn ascii(b: &[u8]) -> &str {
+    // The class tables only admit ASCII, so this cannot fail; fall back to "" defensively.
+    std::str::from_utf8(b).unwrap_or("")
+}
+
+pub(crate) fn utf8(b: &[u8]) -> std::result::Result<&str, std::str::Utf8Error> {
+    std::str::from_utf8(b)
+}
+
+/// Writes `s` as a quoted-string, escaping `"` and `\`.
+pub(crate) fn write_quoted(f: &mut impl std::fmt::Write, s: &str) -> std::fmt::Result {
+    f.write_char('"')?;
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            f.write_char('\\')?;
+        }
+        f.write_char(c)?;
+    }
+    f.write_char('"')
+}
+
+/// Decodes `%HH` escapes (RFC 3261 §19.1.2 `escaped`); invalid escapes are kept verbatim.
+pub fn percent_decode(s: &str) -> Cow<'_, [u8]> {
+    if !s.contains('%') {
+        return Cow::Borrowed(s.as_bytes());
+    }
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+        {
+            out.push(hex(b[i + 1]) << 4 | hex(b[i + 2]));
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn hex(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        _ => b - b'A' + 10,
+    }
+}
+
+/// Trims SP/HT/CR/LF on both ends.
+pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = s {
+        if is_lws(*first) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    while let [rest @ .., last] = s {
+        if is_lws(*last) {
+            s = rest;
+        } else {
+            break;
+        }
+    }
+    s
+}
+
+/// `&str` of a slice cut at ASCII boundaries out of valid UTF-8.
+pub(crate) fn ascii_or_utf8(b: &[u8]) -> &str {
+    std::str::from_utf8(b).unwrap_or("")
+}

@@ -54,19 +54,18 @@ pub const fn encode(sample: i16) -> u8 {
 #[inline]
 #[must_use]
 pub const fn decode(code: u8) -> i16 {
-    let segment_mantissa = ((code ^ 0x55) & 0x7F) as u32;
-    // Segment 0 has the same step as segment 1 without the leading one (256): decode it as
-    // segment 1 and subtract that.
-    let (segment_mantissa, offset) = if segment_mantissa < 16 {
-        (segment_mantissa | 16, 256)
-    } else {
-        (segment_mantissa, 0)
-    };
+    let segment_mantissa = (code ^ 0x55) & 0x7F;
+    // Segment 0 has the same step as segment 1 but no leading one (worth 256): decode it as
+    // segment 1 and subtract 256. Done with masks on narrow types, which vectorizes better
+    // than a select on 32-bit values.
+    let segment0 = (segment_mantissa < 16) as u8;
+    let segment_mantissa = (segment_mantissa | (segment0 << 4)) as u32;
     // (1 + mantissa/16 + 1/32) * 2^(segment + 7) = ((16 + mantissa) << 4 | 8) << (segment - 1).
     let bits = ((segment_mantissa << 19) + (134 << 23)) | (1 << 18);
     let value = f32::from_bits(bits);
     // Adding 2^23 moves the integral value (< 2^15) into the low fraction bits exactly.
-    let magnitude = ((value + 8_388_608.0).to_bits() as i32 - 0x4B00_0000 - offset) as i16;
+    let magnitude =
+        ((value + 8_388_608.0).to_bits() as i32 - 0x4B00_0000) as i16 - ((segment0 as i16) << 8);
     if code & 0x80 != 0 {
         magnitude
     } else {

@@ -20,14 +20,14 @@ use crate::kernels;
 
 /// The mu-law bias (G.191's 33, in 14-bit units): adding it makes the segment boundaries
 /// fall on powers of two.
-const BIAS: i32 = 33;
+const BIAS: i16 = 33;
 
 /// Encodes one 16-bit linear sample to a mu-law code.
 ///
 /// Same result as G.191 `ulaw_compress` for every input. That algorithm keeps the 14 most
 /// significant bits of the one's-complement magnitude, adds the bias 33, clamps to 13 bits
 /// and then searches the segment bit by bit. Here the segment and mantissa come out of an
-/// exact `i32 -> f32` conversion instead: a float's exponent field is the position of the
+/// exact integer-to-`f32` conversion instead: a float's exponent field is the position of the
 /// leading one (the segment) and its top 4 fraction bits are the 4 bits after it (the
 /// mantissa), so `bits >> 19` is `segment << 4 | mantissa` plus a constant. That is
 /// branch-free and vectorizes; the tests compare it with a line-by-line transcription of
@@ -35,19 +35,20 @@ const BIAS: i32 = 33;
 #[inline]
 #[must_use]
 pub const fn encode(sample: i16) -> u8 {
-    let x = sample as i32;
-    // 0 for x >= 0, -1 for x < 0: `x ^ sign` is G.191's one's complement `~x` for negatives.
-    let sign = x >> 31;
-    let magnitude = (x ^ sign) >> 2; // 0 ..= 8191: 14-bit magnitude
+    // Kept in 16 bits until the float conversion: narrower lanes, faster vector code.
+    // 0 for sample >= 0, -1 for sample < 0: `sample ^ sign` is G.191's one's complement
+    // `~x` for negatives.
+    let sign = sample >> 15;
+    let magnitude = (sample ^ sign) >> 2; // 0 ..= 8191: 14-bit magnitude
     let mut biased = magnitude + BIAS; // 33 ..= 8224
     if biased > 0x1FFF {
         biased = 0x1FFF; // G.191's limit to 13 bits
     }
     // biased is in 2^5 ..= 2^13 - 1, so its float exponent is 5 ..= 12 (segment 0 ..= 7).
-    let bits = (biased as f32).to_bits() as i32;
-    let segment_mantissa = (bits >> 19) - ((127 + 5) << 4); // 0 ..= 0x7F
+    let bits = (biased as f32).to_bits();
+    let segment_mantissa = ((bits >> 19) as u16).wrapping_sub((127 + 5) << 4); // 0 ..= 0x7F
     // mu-law sends every bit inverted; positive samples get the sign bit (1 after inversion).
-    ((0x7F - segment_mantissa) | (!sign & 0x80)) as u8
+    (0x7F - segment_mantissa) as u8 | (!sign as u8 & 0x80)
 }
 
 /// Decodes one mu-law code to a 16-bit linear sample.
@@ -65,7 +66,7 @@ pub const fn decode(code: u8) -> i16 {
     let value = f32::from_bits(bits); // (132 + 8 * mantissa) << segment, exactly
     // Adding 2^23 puts the (integral, < 2^15) value into the low fraction bits, which avoids
     // the saturating `as i32` conversion that vectorizes poorly.
-    let magnitude = ((value + 8_388_608.0).to_bits() as i32 - 0x4B00_0000 - 4 * BIAS) as i16;
+    let magnitude = ((value + 8_388_608.0).to_bits() as i32 - 0x4B00_0000 - 4 * BIAS as i32) as i16;
     if code & 0x80 != 0 {
         magnitude
     } else {

@@ -313,25 +313,21 @@ impl BasicChallenge<'_> {
 impl fmt::Display for BasicChallenge<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Basic")?;
-        let mut first = true;
-        let mut sep = |f: &mut fmt::Formatter<'_>| {
-            f.write_str(if std::mem::take(&mut first) {
-                " "
-            } else {
-                ", "
-            })
-        };
+        let mut any = false;
         if let Some(r) = &self.realm {
-            sep(f)?;
-            f.write_str("realm=")?;
+            f.write_str(" realm=")?;
             write_quoted(f, r)?;
+            any = true;
         }
         if let Some(c) = &self.charset {
-            sep(f)?;
-            f.write_str("charset=")?;
+            f.write_str(if any { ", charset=" } else { " charset=" })?;
             write_token_or_quoted(f, c)?;
+            any = true;
         }
-        write_params(f, &self.other, !first)
+        if !any && !self.other.is_empty() {
+            f.write_char(' ')?;
+        }
+        write_params(f, &self.other, any)
     }
 }
 
@@ -460,6 +456,19 @@ mod tests {
         };
         assert_eq!(b.to_string(), r#"Basic realm="r", charset=UTF-8"#);
         assert_eq!(BasicChallenge::default().to_string(), "Basic");
+        let b = BasicChallenge {
+            other: vec![AuthParam {
+                name: "a".into(),
+                value: "".into(),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(b.to_string(), r#"Basic a="""#);
+        let b = BasicChallenge {
+            charset: Some("UTF-8".into()),
+            ..Default::default()
+        };
+        assert_eq!(b.to_string(), "Basic charset=UTF-8");
         let o = OtherChallenge {
             scheme: "Negotiate".into(),
             token68: Some("YII=".into()),

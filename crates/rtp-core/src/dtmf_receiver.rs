@@ -7,12 +7,18 @@
 //! packet of a new event (start, update or end), and ignores every later packet with the
 //! same source and timestamp. A lost start packet costs nothing; an event of which only an
 //! end packet arrives is still reported once.
+//!
+//! Memory is bounded: the last 16 events are remembered exactly; a packet for an event
+//! older than the newest one forgotten (per SSRC, for up to 8 SSRCs), or more than 5 s
+//! behind the newest event, is taken as a stale retransmission and ignored.
 
 use crate::Error;
 use crate::telephone_event::{DtmfKey, TelephoneEvent};
 
 /// How many recent events are remembered to recognise retransmissions.
 const MEMORY: usize = 16;
+/// How many sources keep a "forgotten up to" floor.
+const FLOORS: usize = 8;
 
 /// Default limit on how far (in timestamp units) a packet for an event not seen yet may lie
 /// behind the newest event and still be reported: 5 s at 8 kHz.
@@ -23,6 +29,9 @@ pub const DEFAULT_MAX_LATENESS: u32 = 5 * 8000;
 pub struct DtmfReceiver {
     recent: [Option<(u32, u32)>; MEMORY],
     next_slot: usize,
+    /// Per SSRC, the newest timestamp evicted from `recent`: events not newer than it
+    /// can no longer be told apart from retransmissions, so they are ignored.
+    floors: Vec<(u32, u32)>,
     newest: Option<(u32, u32)>,
     current: Option<Current>,
     max_lateness: u32,
@@ -50,6 +59,7 @@ impl DtmfReceiver {
         DtmfReceiver {
             recent: [None; MEMORY],
             next_slot: 0,
+            floors: Vec::new(),
             newest: None,
             current: None,
             max_lateness: DEFAULT_MAX_LATENESS,
@@ -118,6 +128,12 @@ impl DtmfReceiver {
             }
         }
 
+        if let Some(&(_, floor)) = self.floors.iter().find(|(s, _)| *s == ssrc)
+            && (timestamp.wrapping_sub(floor) as i32) <= 0
+        {
+            self.duplicates += 1;
+            return None;
+        }
         if let Some((newest_ssrc, newest_ts)) = self.newest
             && newest_ssrc == ssrc
         {
@@ -132,6 +148,21 @@ impl DtmfReceiver {
     }
 
     fn remember(&mut self, ssrc: u32, timestamp: u32, ev: TelephoneEvent) {
+        if let Some((old_ssrc, old_ts)) = self.recent[self.next_slot] {
+            match self.floors.iter_mut().find(|(s, _)| *s == old_ssrc) {
+                Some((_, floor)) => {
+                    if (old_ts.wrapping_sub(*floor) as i32) > 0 {
+                        *floor = old_ts;
+                    }
+                }
+                None => {
+                    if self.floors.len() == FLOORS {
+                        self.floors.remove(0);
+                    }
+                    self.floors.push((old_ssrc, old_ts));
+                }
+            }
+        }
         self.recent[self.next_slot] = Some((ssrc, timestamp));
         self.next_slot = (self.next_slot + 1) % MEMORY;
         let newer = match self.newest {
@@ -244,6 +275,21 @@ mod tests {
         assert_eq!(run(&mut rx, &packets).len(), 20);
         // The first event's end packet again, 19 s late: it fell out of memory, and is stale.
         assert_eq!(run(&mut rx, &packets[..1]), "");
+    }
+
+    #[test]
+    fn forgotten_events_are_not_reported_twice() {
+        // Found by the telephone_event fuzz target: 17 fast presses push the first out of
+        // memory; its retransmission 1.7 s later (within the lateness limit) must not count.
+        let mut rx = DtmfReceiver::new();
+        let mut packets = Vec::new();
+        for i in 0..17u32 {
+            packets.extend(press(DtmfKey::D1, i * 800, 40));
+        }
+        assert_eq!(run(&mut rx, &packets).len(), 17);
+        assert_eq!(run(&mut rx, &packets[..3]), "");
+        // A genuinely new press still counts.
+        assert_eq!(run(&mut rx, &press(DtmfKey::D2, 17 * 800, 40)), "2");
     }
 
     #[test]

@@ -1,4 +1,19 @@
 //! SIP transports (UDP, TCP, TLS) and NAT host selection on tokio.
-//!
-//! This crate is a documented skeleton until the `sip-transport` issue fills it.
 #![forbid(unsafe_code)]
+
+mod bind;
+mod error;
+mod error_response;
+mod mode;
+mod nat;
+mod tls;
+mod transport;
+
+pub use bind::SocketOptions;
+pub use error::{Error, Result};
+pub use mode::{SocketKind, TransportMode, UnknownTransport};
+pub use nat::{AddressType, Nat, NatError, resolve_host};
+pub use tls::{RootSource, TlsClientConfig, TlsServerConfig, TlsVerifyMode};
+pub use transport::{
+    ConnectionId, ConnectionInfo, Inbound, Incoming, SipTransport, TransportConfig,
+};

@@ -87,8 +87,8 @@ pub struct ReceiverStats {
 #[derive(Debug, Clone, Copy)]
 struct SourceState {
     ssrc: u32,
-    /// First sequence number of the current run.
-    base: u16,
+    /// Extended sequence number of the earliest packet of the current run.
+    base: i64,
     max: u16,
     cycles: u32,
     /// Bit i set: sequence `max - i` was received.
@@ -103,7 +103,7 @@ impl SourceState {
     fn new(ssrc: u32, seq: u16, prior_expected: u64) -> Self {
         SourceState {
             ssrc,
-            base: seq,
+            base: i64::from(seq),
             max: seq,
             cycles: 0,
             window: 1,
@@ -113,8 +113,12 @@ impl SourceState {
         }
     }
 
+    fn extended_max(&self) -> i64 {
+        i64::from(self.cycles) + i64::from(self.max)
+    }
+
     fn expected(&self) -> u64 {
-        u64::from(self.cycles) + u64::from(self.max) - u64::from(self.base) + 1
+        (self.extended_max() - self.base + 1).max(0) as u64
     }
 }
 
@@ -264,6 +268,9 @@ impl RtpReceiver {
                     }
                     src.window |= 1 << back;
                 }
+                // Earlier than the first packet seen (the first ones were reordered): the
+                // run starts here.
+                src.base = src.base.min(src.extended_max() - i64::from(back));
                 self.stats.reordered += 1;
             } else {
                 // A big jump: the sender restarted its sequence. RFC 3550 A.1 waits for a

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use ::digest::Digest;
 
 use crate::Error;
-use crate::wire::hex_lower;
+use crate::wire::Hex;
 
 /// A digest algorithm from the IANA "HTTP Digest Algorithm Values" registry.
 ///
@@ -94,8 +94,8 @@ impl Algorithm {
     }
 
     /// `H(p1 ":" p2 ":" ...)` as lower-case hex.
-    pub(crate) fn hash_hex(self, parts: &[&[u8]]) -> String {
-        fn run<D: Digest>(parts: &[&[u8]]) -> String {
+    pub(crate) fn hash_hex(self, parts: &[&[u8]]) -> Hex {
+        fn run<D: Digest>(parts: &[&[u8]]) -> Hex {
             let mut h = D::new();
             for (i, p) in parts.iter().enumerate() {
                 if i > 0 {
@@ -103,7 +103,7 @@ impl Algorithm {
                 }
                 h.update(p);
             }
-            hex_lower(&h.finalize())
+            Hex::new(&h.finalize())
         }
         match self {
             Algorithm::Md5 | Algorithm::Md5Sess => run::<md5::Md5>(parts),
@@ -203,21 +203,21 @@ mod tests {
     fn sha512_256_is_the_fips_function_not_truncated_sha512() {
         // FIPS 180-4 / NIST example: SHA-512/256("abc").
         assert_eq!(
-            Algorithm::Sha512_256.hash_hex(&[b"abc"]),
+            Algorithm::Sha512_256.hash_hex(&[b"abc"]).as_str(),
             "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"
         );
         assert_eq!(
-            Algorithm::Sha256.hash_hex(&[b"abc"]),
+            Algorithm::Sha256.hash_hex(&[b"abc"]).as_str(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(
-            Algorithm::Md5.hash_hex(&[b"abc"]),
+            Algorithm::Md5.hash_hex(&[b"abc"]).as_str(),
             "900150983cd24fb0d6963f7d28e17f72"
         );
         // Parts are joined with ':'.
         assert_eq!(
-            Algorithm::Md5.hash_hex(&[b"a", b"bc"]),
-            Algorithm::Md5.hash_hex(&[b"a:bc"])
+            Algorithm::Md5.hash_hex(&[b"a", b"bc"]).as_str(),
+            Algorithm::Md5.hash_hex(&[b"a:bc"]).as_str()
         );
     }
 

@@ -6,7 +6,7 @@
 
 use std::fmt::{self, Write};
 
-use crate::wire::{is_quotable_str, is_token, write_ext_value, write_quoted};
+use crate::wire::{Hex, is_quotable_str, is_token, write_ext_value, write_quoted};
 use crate::{Algorithm, Credentials, DigestChallenge, Error, Qop};
 
 /// What the request being authorized contributes to a digest.
@@ -193,7 +193,7 @@ pub(crate) fn respond_with(
     credentials: &Credentials,
     request: &DigestRequest<'_>,
     algorithm: Algorithm,
-    h: &dyn Fn(&[&[u8]]) -> String,
+    h: &dyn Fn(&[&[u8]]) -> Hex,
 ) -> Result<DigestAuthorization, Error> {
     let qop = challenge.choose_qop(request.prefer_auth_int)?;
     if algorithm.is_session() && qop.is_none() {
@@ -228,7 +228,7 @@ pub(crate) fn respond_with(
         request.method.as_bytes(),
         request.uri.as_bytes(),
     );
-    let nc = format!("{:08x}", request.nc);
+    let nc = Hex::new(&request.nc.to_be_bytes());
 
     let mut ha1 = h(&[
         user.as_bytes(),
@@ -261,7 +261,7 @@ pub(crate) fn respond_with(
         .is_some_and(|c| c.eq_ignore_ascii_case("UTF-8"));
     let (username, username_form) = if hashed {
         (
-            h(&[user.as_bytes(), realm.as_bytes()]),
+            h(&[user.as_bytes(), realm.as_bytes()]).as_str().to_owned(),
             UsernameForm::Hashed,
         )
     } else if utf8 && !user.is_ascii() {
@@ -283,7 +283,7 @@ pub(crate) fn respond_with(
         qop,
         nc: qop.map(|_| request.nc),
         cnonce: qop.map(|_| request.cnonce.to_owned()),
-        response,
+        response: response.as_str().to_owned(),
         opaque: challenge.opaque.as_ref().map(|o| o.to_string()),
         userhash: challenge.userhash.then_some(hashed),
     })
@@ -422,7 +422,7 @@ mod tests {
     }
 
     fn rfc_7616_392_answers(
-        h: &dyn Fn(&[&[u8]]) -> String,
+        h: &dyn Fn(&[&[u8]]) -> Hex,
     ) -> (DigestAuthorization, DigestAuthorization) {
         let ch = challenge(RFC7616_392_CHALLENGE);
         let creds = Credentials::new("J\u{e4}s\u{f8}n Doe", "Secret, or not?");
@@ -453,7 +453,7 @@ mod tests {
                 }
                 d.update(p);
             }
-            crate::wire::hex_lower(&d.finalize()[..32])
+            Hex::new(&d.finalize()[..32])
         };
         let (hashed, plain) = rfc_7616_392_answers(&truncated_sha512);
         let response = "ae66e67d6b427bd3f120414a82e4acff38e8ecd9101d6c861229025f607a79dd";
@@ -590,7 +590,10 @@ mod tests {
         req.prefer_auth_int = true;
         let a = respond(&ch, &creds, &req).unwrap();
         assert_eq!(a.qop, Some(Qop::AuthInt));
-        assert_eq!(a.username, Algorithm::Md5.hash_hex(&[b"alice", b"r"]));
+        assert_eq!(
+            a.username,
+            Algorithm::Md5.hash_hex(&[b"alice", b"r"]).as_str()
+        );
         assert_eq!(a.username_form, UsernameForm::Hashed);
         assert!(a.to_string().ends_with(", userhash=true"));
         // Without charset=UTF-8 a non-ASCII name stays a quoted-string.

@@ -51,7 +51,7 @@ pub const MAX_PARAMS: usize = 64;
 /// # Ok::<(), credentials::Error>(())
 /// ```
 pub fn parse_challenges(value: &str) -> Result<Vec<Challenge<'_>>, Error> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(2);
     parse_into(value, &mut out)?;
     Ok(out)
 }
@@ -170,11 +170,12 @@ impl<'a> Cursor<'a> {
         if scheme.is_empty() {
             return self.err("an auth-scheme token");
         }
+        // A Digest challenge has up to ten parameters: one allocation covers them.
         let mut ch = RawChallenge {
             scheme,
             at,
             token68: None,
-            params: Vec::new(),
+            params: Vec::with_capacity(10),
         };
         let before_ws = self.pos;
         self.skip_ows();

@@ -57,6 +57,40 @@ pub(crate) fn write_token_or_quoted(out: &mut impl Write, s: &str) -> fmt::Resul
     }
 }
 
+/// A hash rendered as lower-case hex on the stack (up to 256 bits), so the intermediate
+/// digests (HA1, HA2, H(body)) cost no allocation.
+#[derive(Clone, Copy)]
+pub(crate) struct Hex {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Hex {
+    /// Hex of `bytes`; at most 32 bytes are rendered (every digest here is 128 or 256 bits).
+    pub(crate) fn new(bytes: &[u8]) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 64];
+        let bytes = &bytes[..bytes.len().min(32)];
+        for (i, &b) in bytes.iter().enumerate() {
+            buf[2 * i] = HEX[usize::from(b >> 4)];
+            buf[2 * i + 1] = HEX[usize::from(b & 0x0f)];
+        }
+        Self {
+            buf,
+            len: bytes.len() * 2,
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII hex digits were written.
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
 /// Lower-case hexadecimal (RFC 7616 `LHEX`).
 pub(crate) fn hex_lower(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -114,5 +148,7 @@ mod tests {
         assert!(is_token68_char(b'/') && !is_tchar(b'/'));
         assert!(!is_quotable(b'\r') && !is_quotable(b'\n') && is_quotable(b'\t'));
         assert_eq!(hex_lower(&[0x00, 0xab, 0xff]), "00abff");
+        assert_eq!(Hex::new(&[0x00, 0xab, 0xff]).as_str(), "00abff");
+        assert_eq!(Hex::new(&[0x5a; 40]).as_str().len(), 64);
     }
 }

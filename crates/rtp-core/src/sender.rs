@@ -313,17 +313,15 @@ impl RtpSender {
             && self.gap == 0
             && let Some((key, units)) = self.dtmf.pop_front()
         {
-            {
-                let packets = dtmf_packets(
-                    key,
-                    self.tick_timestamp(tick),
-                    units,
-                    self.config.ptime_samples,
-                    self.config.dtmf_volume,
-                )
-                .collect();
-                self.event = Some((packets, 0));
-            }
+            let packets = dtmf_packets(
+                key,
+                self.tick_timestamp(tick),
+                units,
+                self.config.ptime_samples,
+                self.config.dtmf_volume,
+            )
+            .collect();
+            self.event = Some((packets, 0));
         }
         if let Some((packets, index)) = &mut self.event {
             let p = packets[*index];

@@ -55,11 +55,11 @@ fn simulate(seed: u64, packets: usize) {
     let mut arrivals = Vec::new();
     let mut duplicates = 0u64;
     let mut reordered_sent = 0u64;
-    for k in 0..packets {
+    for (k, is_lost) in lost.iter_mut().enumerate() {
         // The first and last packets always arrive: the first anchors the timeline and
         // loss at the very end is invisible to sequence-based counting (RFC 3550 A.3).
         if k != 0 && k != packets - 1 && rng.chance(10) {
-            lost[k] = true;
+            *is_lost = true;
             continue;
         }
         let sent_us = k as u64 * 20_000;

@@ -8,6 +8,7 @@ mod mode;
 mod nat;
 mod tls;
 mod transport;
+mod voip_socket;
 
 pub use bind::SocketOptions;
 pub use error::{Error, Result};
@@ -16,4 +17,7 @@ pub use nat::{AddressType, Nat, NatError, resolve_host};
 pub use tls::{RootSource, TlsClientConfig, TlsServerConfig, TlsVerifyMode};
 pub use transport::{
     ConnectionId, ConnectionInfo, Inbound, Incoming, SipTransport, TransportConfig,
+};
+pub use voip_socket::{
+    DialogDump, MessageDump, StateDump, VoipConnection, VoipSocket, VoipSocketConfig,
 };

@@ -134,12 +134,22 @@ pub struct Inbound {
 #[derive(Debug)]
 pub struct Incoming {
     rx: mpsc::Receiver<Inbound>,
+    shutdown: watch::Receiver<bool>,
+    closed: bool,
 }
 
 impl Incoming {
-    /// The next message; `None` once the transport is shut down.
+    /// The next message; `None` once the transport is closed (messages queued before
+    /// [`SipTransport::close`] are still returned first).
     pub async fn recv(&mut self) -> Option<Inbound> {
-        self.rx.recv().await
+        if !self.closed {
+            tokio::select! {
+                biased;
+                m = self.rx.recv() => return m,
+                _ = self.shutdown.wait_for(|closed| *closed) => self.closed = true,
+            }
+        }
+        self.rx.try_recv().ok()
     }
 
     /// The next message if one is queued.
@@ -267,6 +277,11 @@ impl SipTransport {
                 }
             }
         };
+        let incoming = Incoming {
+            rx,
+            shutdown: shutdown.clone(),
+            closed: false,
+        };
         let shared = Arc::new(Shared {
             config,
             local,
@@ -290,7 +305,7 @@ impl SipTransport {
                 shared,
                 guard: Arc::new(guard),
             },
-            Incoming { rx },
+            incoming,
         ))
     }
 

@@ -1,5 +1,12 @@
 //! A VoIP phone in Rust: register to a PBX, place and receive calls, play and record audio,
 //! read DTMF and transfer calls. The Rust counterpart of pyVoIP 2.0.
 //!
-//! This crate is a documented skeleton until the `voip` issue fills it.
+//! The crate is being built module by module (see the `voip` issue): the sans-IO protocol
+//! core first (transactions, dialogs, registration, offer/answer), then the tokio drivers.
 #![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod dialog;
+pub mod registration;
+pub mod timer;
+pub mod transaction;

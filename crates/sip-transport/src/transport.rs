@@ -188,6 +188,8 @@ struct Shared {
     udp: Option<Arc<UdpSocket>>,
     connector: Option<TlsConnector>,
     conns: Mutex<Conns>,
+    /// One gate per peer being connected to.
+    connecting: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<()>>>>,
     /// Open plus opening connections (a TLS handshake in progress counts).
     active: AtomicUsize,
     next_id: AtomicU64,
@@ -288,6 +290,7 @@ impl SipTransport {
             udp: udp.clone(),
             connector,
             conns: Mutex::new(Conns::default()),
+            connecting: Mutex::new(HashMap::new()),
             active: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             incoming: tx,
@@ -361,7 +364,7 @@ impl SipTransport {
         for attempt in 0..2 {
             let id = match s.lookup(target) {
                 Some(id) => id,
-                None => self.connect(target, name).await?,
+                None => self.connect_once(target, name).await?,
             };
             match self.send_on(id, bytes.clone()).await {
                 Err(Error::Closed) if attempt == 0 => continue,
@@ -411,8 +414,32 @@ impl SipTransport {
         }
         match self.shared.lookup(target) {
             Some(id) => Ok(id),
-            None => self.connect(target, server_name).await,
+            None => self.connect_once(target, server_name).await,
         }
+    }
+
+    /// Connects unless a concurrent caller already did: concurrent sends to a new peer
+    /// share one connection instead of racing to open several.
+    async fn connect_once(&self, target: SocketAddr, name: Option<&str>) -> Result<ConnectionId> {
+        let gate = {
+            let mut c = self
+                .shared
+                .connecting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            c.entry(target).or_default().clone()
+        };
+        let _held = gate.lock().await;
+        if let Some(id) = self.shared.lookup(target) {
+            return Ok(id);
+        }
+        let r = self.connect(target, name).await;
+        self.shared
+            .connecting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&target);
+        r
     }
 
     /// The open TCP/TLS connections.

@@ -9,7 +9,8 @@
 //! |---|---|---|
 //! | [`packet`] | [`RtpPacket`] parse / serialize (RFC 3550 §5.1) | `RTPMessage` |
 //! | [`extension`] | header extension and RFC 8285 elements | - |
-//! | [`payload_type`] | [`PayloadType`] (RFC 3551 §6 tables 4 and 5, telephone-event) | `PayloadType` |
+//! | [`payload_type`] | [`PayloadType`] (RFC 3551 §6 tables 4 and 5, telephone-event) | `PayloadType`, `DynamicPayloadType` |
+//! | [`payload_map`] | [`PayloadMap`]: numbers negotiated in SDP | the `assoc` dict |
 //! | [`transmit_type`], [`protocol`] | [`TransmitType`], [`RtpProtocol`] | `TransmitType`, `RTPProtocol` |
 //! | [`packet_manager`] | [`PacketManager`], the jitter buffer | `RTPPacketManager` |
 //! | [`telephone_event`], [`dtmf_receiver`], [`dtmf_sender`] | RFC 4733 payloads, keys in, packets out | `RTPClient` DTMF |
@@ -66,6 +67,7 @@ mod error;
 pub mod extension;
 pub mod packet;
 pub mod packet_manager;
+pub mod payload_map;
 pub mod payload_type;
 pub mod protocol;
 pub mod receiver;
@@ -80,6 +82,7 @@ pub use error::Error;
 pub use extension::{Extension, ExtensionElement, ExtensionForm};
 pub use packet::{Csrcs, RtpPacket};
 pub use packet_manager::{ManagerStats, PacketManager, PacketManagerConfig, WriteOutcome};
+pub use payload_map::PayloadMap;
 pub use payload_type::{MediaKind, PayloadType};
 pub use protocol::RtpProtocol;
 pub use receiver::{Received, ReceiverStats, RtpReceiver, RtpReceiverConfig};

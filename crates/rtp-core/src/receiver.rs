@@ -4,6 +4,18 @@
 //! The caller hands each datagram to [`RtpReceiver::receive`] with its arrival time, and
 //! reads audio with [`RtpReceiver::read_i16`] / [`RtpReceiver::read_linear8`] at its own
 //! pace (normally one frame every 20 ms) and keys with [`RtpReceiver::poll_dtmf`].
+//!
+//! # Sources
+//! The audio source is the SSRC of the audio packets. When audio arrives with another
+//! SSRC, the receiver switches to it: the jitter buffer and the per-source statistics
+//! restart (counted in [`ReceiverStats::ssrc_changes`]). Which addresses may send at all is
+//! the socket owner's decision. Telephone-events are accepted from any SSRC (some senders,
+//! such as SIPp's pcap DTMF, use their own); only those of the audio source count in its
+//! sequence statistics.
+//!
+//! # Bounds
+//! The jitter buffer has a fixed capacity (see [`PacketManager`]); received keys wait in a
+//! queue of `max_queued_dtmf` entries, dropping the oldest when full.
 
 use crate::Error;
 use crate::codec::AudioCodec;
@@ -36,6 +48,25 @@ impl Default for RtpReceiverConfig {
             telephone_event_payload_type: Some(101),
             manager: PacketManagerConfig::default(),
             max_queued_dtmf: 64,
+        }
+    }
+}
+
+impl RtpReceiverConfig {
+    /// A configuration for the numbers negotiated in SDP: every PCMU/PCMA entry of `map`
+    /// (or the static 0 and 8 when it has none) and its telephone-event number.
+    pub fn from_payload_map(map: &crate::PayloadMap) -> Self {
+        let mut audio: Vec<(u8, AudioCodec)> = map
+            .iter()
+            .filter_map(|(n, pt)| AudioCodec::from_payload_type(pt).map(|c| (n, c)))
+            .collect();
+        if audio.is_empty() {
+            audio = vec![(0, AudioCodec::Pcmu), (8, AudioCodec::Pcma)];
+        }
+        RtpReceiverConfig {
+            audio,
+            telephone_event_payload_type: map.number_of(crate::PayloadType::TelephoneEvent),
+            ..RtpReceiverConfig::default()
         }
     }
 }
@@ -320,5 +351,114 @@ impl RtpReceiver {
     /// Reads `n` samples of pyVoIP's 8-bit unsigned linear audio (silence `0x80`).
     pub fn read_linear8(&mut self, n: usize) -> Vec<u8> {
         self.manager.read_linear8(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{PayloadMap, PayloadType};
+    use std::time::Duration;
+
+    fn audio(pt: u8, seq: u16, ts: u32, ssrc: u32) -> Vec<u8> {
+        RtpPacket::new(pt, seq, ts, ssrc, &[0xFF; 160])
+            .to_vec()
+            .unwrap()
+    }
+
+    #[test]
+    fn negotiated_numbers_from_a_payload_map() {
+        let mut map = PayloadMap::new();
+        map.insert(96, PayloadType::Pcma).unwrap();
+        map.insert(100, PayloadType::TelephoneEvent).unwrap();
+        let mut rx = RtpReceiver::new(RtpReceiverConfig::from_payload_map(&map));
+        let now = Instant::now();
+        let body = [AudioCodec::Pcma.encode_sample(2000); 160];
+        let wire = RtpPacket::new(96, 1, 0, 5, &body).to_vec().unwrap();
+        assert_eq!(
+            rx.receive(now, &wire),
+            Ok(Received::Audio(WriteOutcome::Stored))
+        );
+        assert_eq!(rx.receive(now, &audio(0, 2, 160, 5)), Ok(Received::Ignored));
+        let ev = RtpPacket::new(100, 3, 320, 5, &[9, 0x80, 0, 160])
+            .to_vec()
+            .unwrap();
+        assert_eq!(rx.receive(now, &ev), Ok(Received::Event(Some(DtmfKey::D9))));
+        assert_eq!(rx.poll_dtmf(), Some(DtmfKey::D9));
+        assert_eq!(rx.poll_dtmf(), None);
+        let out = rx.read_i16(480 + 160);
+        assert_eq!(out[480], g711::alaw::decode(body[0]));
+        let stats = rx.stats();
+        assert_eq!((stats.packets, stats.received, stats.ignored), (3, 2, 1));
+        assert_eq!(
+            stats.lost, 1,
+            "the ignored packet's sequence number counts as missing"
+        );
+    }
+
+    #[test]
+    fn jitter_follows_rfc3550_a8() {
+        let mut rx = RtpReceiver::default();
+        let t0 = Instant::now();
+        rx.receive(t0, &audio(0, 1, 1000, 7)).unwrap();
+        assert_eq!(rx.stats().jitter, 0.0);
+        // 10 ms (80 units) later than the 20 ms pace: D = 80, J = 80/16.
+        rx.receive(t0 + Duration::from_millis(30), &audio(0, 2, 1160, 7))
+            .unwrap();
+        assert_eq!(rx.stats().jitter, 5.0);
+        // Back on pace: D = 80 again, J = 5 + (80 - 5)/16.
+        rx.receive(t0 + Duration::from_millis(40), &audio(0, 3, 1320, 7))
+            .unwrap();
+        assert_eq!(rx.stats().jitter, 5.0 + 75.0 / 16.0);
+    }
+
+    #[test]
+    fn a_new_ssrc_restarts_audio_and_statistics() {
+        let mut rx = RtpReceiver::default();
+        let now = Instant::now();
+        rx.receive(now, &audio(0, 10, 0, 1)).unwrap();
+        rx.receive(now, &audio(0, 12, 320, 1)).unwrap();
+        assert_eq!(rx.stats().lost, 1);
+        rx.receive(now, &audio(0, 500, 90_000, 2)).unwrap();
+        let stats = rx.stats();
+        assert_eq!(stats.ssrc_changes, 1);
+        assert_eq!((stats.expected, stats.received, stats.lost), (1, 1, 0));
+        assert_eq!(stats.packets, 3);
+        assert_eq!(rx.manager().cursor(), Some(90_000 - 480));
+    }
+
+    #[test]
+    fn sequence_tracking_wraps_and_detects_duplicates() {
+        let mut rx = RtpReceiver::default();
+        let now = Instant::now();
+        for (i, seq) in [65_534u16, 65_535, 0, 2, 1, 1, 65_535]
+            .into_iter()
+            .enumerate()
+        {
+            rx.receive(now, &audio(0, seq, 160 * i as u32, 3)).unwrap();
+        }
+        let stats = rx.stats();
+        assert_eq!(stats.extended_highest_sequence, 65_536 + 2);
+        assert_eq!(stats.expected, 5);
+        assert_eq!(stats.received, 5);
+        assert_eq!(stats.duplicates, 2);
+        assert_eq!(stats.reordered, 1);
+    }
+
+    #[test]
+    fn events_from_another_ssrc_give_keys_but_no_statistics() {
+        let mut rx = RtpReceiver::default();
+        let now = Instant::now();
+        rx.receive(now, &audio(0, 1, 0, 1)).unwrap();
+        let ev = RtpPacket::new(101, 9000, 4000, 2, &[1, 0, 0, 160])
+            .to_vec()
+            .unwrap();
+        assert_eq!(rx.receive(now, &ev), Ok(Received::Event(Some(DtmfKey::D1))));
+        assert_eq!(rx.receive(now, &ev), Ok(Received::Event(None)));
+        rx.receive(now, &audio(0, 2, 160, 1)).unwrap();
+        let stats = rx.stats();
+        assert_eq!((stats.expected, stats.lost, stats.duplicates), (2, 0, 0));
+        assert!(rx.receive(now, &[0x80, 0]).is_err());
+        assert_eq!(rx.stats().malformed, 1);
     }
 }

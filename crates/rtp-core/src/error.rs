@@ -80,10 +80,4 @@ pub enum Error {
         /// What kind of name was expected (e.g. "transmit type").
         kind: &'static str,
     },
-    /// A packet's payload type is not one the receiver was configured with.
-    #[error("payload type {payload_type} was not negotiated")]
-    UnexpectedPayloadType {
-        /// The payload type number found in the packet.
-        payload_type: u8,
-    },
 }

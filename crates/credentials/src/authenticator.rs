@@ -506,6 +506,38 @@ mod tests {
     }
 
     #[test]
+    fn asterisk_style_407_without_qop() {
+        // pyVoIP 2.0.0a4 raises KeyError('uri') on a challenge without qop (peers notes).
+        // Expected response from an independent Python hashlib computation.
+        let cs = parse_challenges(r#"Digest algorithm=MD5, realm="asterisk", nonce="1a2b3c4d""#)
+            .unwrap();
+        let mut cm = CredentialsManager::new();
+        cm.add("100", "pw", Some("127.0.0.1"), Some("asterisk"), None)
+            .unwrap();
+        let mut auth = fixed_cnonce();
+        let out = auth
+            .authorize(
+                &cs,
+                &cm,
+                "127.0.0.1",
+                "100",
+                &Request::new("INVITE", "sip:200@127.0.0.1", b"v=0"),
+            )
+            .unwrap();
+        let origin = crate::ChallengeOrigin::from_status(407).unwrap();
+        assert_eq!(
+            format!("{}: {}", origin.authorization_header(), out[0]),
+            "Proxy-Authorization: Digest username=\"100\", realm=\"asterisk\", uri=\"sip:200@127.0.0.1\", \
+             algorithm=MD5, nonce=\"1a2b3c4d\", response=\"2d56a1d49619b435d301dc2c17a37ae9\""
+        );
+        assert_eq!(
+            auth.nonce_count("asterisk", "1a2b3c4d"),
+            0,
+            "no nc without qop"
+        );
+    }
+
+    #[test]
     fn random_cnonces_are_32_hex_digits_and_differ() {
         let cs = parse_challenges(r#"Digest realm="r", nonce="n", qop=auth"#).unwrap();
         let mut auth = Authenticator::default();

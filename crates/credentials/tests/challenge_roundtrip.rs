@@ -122,7 +122,7 @@ fn challenge() -> impl Strategy<Value = Challenge<'static>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn display_parses_back(cs in prop::collection::vec(challenge(), 1..5)) {

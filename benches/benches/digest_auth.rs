@@ -26,7 +26,11 @@ fn parse(c: &mut Criterion) {
     });
     g.bench_function("rsip", |b| {
         use rsip::headers::{ToTypedHeader, UntypedHeader};
-        b.iter(|| rsip::headers::WwwAuthenticate::new(black_box(CHALLENGE)).typed().unwrap())
+        b.iter(|| {
+            rsip::headers::WwwAuthenticate::new(black_box(CHALLENGE))
+                .typed()
+                .unwrap()
+        })
     });
     let src = bytes::Bytes::from_static(CHALLENGE.as_bytes());
     g.bench_function("ezk-sip-types", |b| {
@@ -41,7 +45,9 @@ fn parse(c: &mut Criterion) {
 fn respond(c: &mut Criterion) {
     let mut g = c.benchmark_group("digest_response_md5_auth");
     let challenges = credentials::parse_challenges(CHALLENGE).unwrap();
-    let credentials::Challenge::Digest(ch) = &challenges[0] else { unreachable!() };
+    let credentials::Challenge::Digest(ch) = &challenges[0] else {
+        unreachable!()
+    };
     let creds = credentials::Credentials::new("Mufasa", "Circle of Life");
     let req = credentials::digest::DigestRequest::new(
         "REGISTER",

@@ -4,7 +4,7 @@
 #![no_main]
 
 use credentials::{
-    AuthPolicy, Authenticator, Challenge, Credentials, CredentialsManager, Request, digest,
+    AuthPolicy, AuthRequest, Authenticator, Challenge, Credentials, CredentialsManager, digest,
     parse_challenges,
 };
 use libfuzzer_sys::fuzz_target;
@@ -51,6 +51,6 @@ fuzz_target!(|data: &[u8]| {
         &cm,
         "127.0.0.1",
         "alice",
-        &Request::new("REGISTER", "sip:127.0.0.1", b""),
+        &AuthRequest::new("REGISTER", "sip:127.0.0.1", b""),
     );
 });

@@ -9,7 +9,7 @@ use crate::{AuthPolicy, Challenge, Credentials, CredentialsManager, Error};
 
 /// The request being authorized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Request<'a> {
+pub struct AuthRequest<'a> {
     /// Method (`REGISTER`, `INVITE`, ...).
     pub method: &'a str,
     /// Request-URI, exactly as in the request line (the digest `uri`).
@@ -18,7 +18,7 @@ pub struct Request<'a> {
     pub body: &'a [u8],
 }
 
-impl<'a> Request<'a> {
+impl<'a> AuthRequest<'a> {
     /// A request description.
     pub fn new(method: &'a str, uri: &'a str, body: &'a [u8]) -> Self {
         Self { method, uri, body }
@@ -183,7 +183,7 @@ impl Authenticator {
         credentials: &CredentialsManager,
         server: &str,
         user: &str,
-        request: &Request<'_>,
+        request: &AuthRequest<'_>,
     ) -> Result<Vec<Authorized>, Error> {
         let chosen = self.policy.select(challenges)?;
         let mut out = Vec::with_capacity(chosen.len());
@@ -204,7 +204,7 @@ impl Authenticator {
         &mut self,
         challenge: &Challenge<'_>,
         credentials: &Credentials,
-        request: &Request<'_>,
+        request: &AuthRequest<'_>,
     ) -> Result<Authorized, Error> {
         self.policy.rank(challenge)?;
         let (authorization, realm, stale) = match challenge {
@@ -328,7 +328,7 @@ mod tests {
                 &manager(),
                 "pbx",
                 "100",
-                &Request::new("GET", "/dir/index.html", b""),
+                &AuthRequest::new("GET", "/dir/index.html", b""),
             )
             .unwrap();
         assert_eq!(out.len(), 1);
@@ -349,7 +349,7 @@ mod tests {
         let cs = parse_challenges(RFC2617).unwrap();
         let cm = manager();
         let mut auth = fixed_cnonce();
-        let req = Request::new("GET", "/dir/index.html", b"");
+        let req = AuthRequest::new("GET", "/dir/index.html", b"");
         for expected in 1..=3u32 {
             let out = auth
                 .authorize_with(&cs[0], cm.get("x", "testrealm@host.com", "y"), &req)
@@ -387,7 +387,7 @@ mod tests {
     fn nonce_table_is_bounded_lru() {
         let mut auth = fixed_cnonce();
         let creds = Credentials::new("a", "b");
-        let req = Request::new("REGISTER", "sip:voip.test", b"");
+        let req = AuthRequest::new("REGISTER", "sip:voip.test", b"");
         let ch = |i: usize| {
             parse_challenges(&format!(r#"Digest realm="r", nonce="n{i}", qop=auth"#))
                 .unwrap()
@@ -426,7 +426,7 @@ mod tests {
                     &cm,
                     server,
                     "100",
-                    &Request::new("INVITE", "sip:bob@127.0.0.1", b"v=0"),
+                    &AuthRequest::new("INVITE", "sip:bob@127.0.0.1", b"v=0"),
                 )
                 .unwrap()
                 .iter()
@@ -457,7 +457,7 @@ mod tests {
                 &manager(),
                 "elsewhere",
                 "u",
-                &Request::new("REGISTER", "sip:x", b""),
+                &AuthRequest::new("REGISTER", "sip:x", b""),
             )
             .unwrap();
         assert!(out[0].anonymous);
@@ -476,7 +476,7 @@ mod tests {
                 &manager(),
                 "x",
                 "u",
-                &Request::new("REGISTER", "sip:x", b"")
+                &AuthRequest::new("REGISTER", "sip:x", b"")
             ),
             Err(Error::Md5NotAllowed)
         );
@@ -484,7 +484,7 @@ mod tests {
             strict.authorize_with(
                 &cs[0],
                 Credentials::anonymous(),
-                &Request::new("REGISTER", "sip:x", b"")
+                &AuthRequest::new("REGISTER", "sip:x", b"")
             ),
             Err(Error::Md5NotAllowed)
         );
@@ -499,7 +499,7 @@ mod tests {
                 &manager(),
                 "127.0.0.1",
                 "u",
-                &Request::new("REGISTER", "sip:x", b""),
+                &AuthRequest::new("REGISTER", "sip:x", b""),
             )
             .unwrap();
         assert_eq!(out[0].to_string(), "Basic YWxpY2U6c2VjcmV0");
@@ -521,7 +521,7 @@ mod tests {
                 &cm,
                 "127.0.0.1",
                 "100",
-                &Request::new("INVITE", "sip:200@127.0.0.1", b"v=0"),
+                &AuthRequest::new("INVITE", "sip:200@127.0.0.1", b"v=0"),
             )
             .unwrap();
         let origin = crate::ChallengeOrigin::from_status(407).unwrap();
@@ -542,7 +542,7 @@ mod tests {
         let cs = parse_challenges(r#"Digest realm="r", nonce="n", qop=auth"#).unwrap();
         let mut auth = Authenticator::default();
         let creds = Credentials::new("a", "b");
-        let req = Request::new("REGISTER", "sip:x", b"");
+        let req = AuthRequest::new("REGISTER", "sip:x", b"");
         let cnonce = |a: &Authorized| match &a.authorization {
             Authorization::Digest(d) => d.cnonce.clone().unwrap(),
             Authorization::Basic(_) => panic!(),

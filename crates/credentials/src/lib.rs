@@ -15,7 +15,7 @@
 //! # Answering a 401 or 407
 //!
 //! ```
-//! use credentials::{parse_challenge_headers, AuthPolicy, Authenticator, ChallengeOrigin, CredentialsManager, Request};
+//! use credentials::{parse_challenge_headers, AuthPolicy, Authenticator, ChallengeOrigin, CredentialsManager, AuthRequest};
 //!
 //! // Configuration: pyVoIP's `cm.add(username, password, server, realm, user)`.
 //! let mut cm = CredentialsManager::new();
@@ -35,7 +35,7 @@
 //!     &cm,
 //!     "127.0.0.1", // the server, as registered in the manager
 //!     "alice",     // the SIP user the request is for
-//!     &Request::new("REGISTER", "sip:voip.test", b""),
+//!     &AuthRequest::new("REGISTER", "sip:voip.test", b""),
 //! )?;
 //!
 //! let name = ChallengeOrigin::from_status(401).unwrap().authorization_header();
@@ -64,7 +64,7 @@ mod secret;
 mod wire;
 
 pub use algorithm::{Algorithm, Qop};
-pub use authenticator::{Authenticator, Authorization, Authorized, Request};
+pub use authenticator::{AuthRequest, Authenticator, Authorization, Authorized};
 pub use challenge::{
     AuthParam, BasicChallenge, Challenge, ChallengeOrigin, DigestChallenge, OtherChallenge,
 };

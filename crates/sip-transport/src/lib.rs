@@ -1,9 +1,72 @@
 //! SIP transports (UDP, TCP, TLS) and NAT host selection on tokio.
+//!
+//! Two levels of API over the same sockets:
+//!
+//! - **[`SipTransport`]**, for a sans-IO SIP core (transactions, dialogs): a queue of
+//!   [`Inbound`] messages (parsed [`SipMessage`](sip_message::SipMessage), source address,
+//!   transport, connection id) and [`send_to`](SipTransport::send_to) /
+//!   [`send_on`](SipTransport::send_on) / [`reply`](SipTransport::reply), which reuse an open
+//!   TCP/TLS connection to the peer or open one.
+//! - **[`VoipSocket`] / [`VoipConnection`]**, pyVoIP's `VoIPSocket`/`VoIPConnection`: the
+//!   socket routes each message to its dialog or transaction (by top-Via branch and CSeq
+//!   method, by Call-ID and tags) or, for a new dialog, to [`VoipSocket::accept`]; a
+//!   connection sends, receives with a timeout, peeks and closes the same way over every
+//!   transport. [`VoipSocket::get_database_dump`] shows the routing state as JSON.
+//!
+//! Around them: [`TransportMode`] (pyVoIP's string forms and socket kinds), [`Nat`] (which
+//! host to advertise to which peer, pyVoIP's `NAT`), TLS configuration with rustls
+//! ([`TlsClientConfig`]: system roots or a CA file, host-name check, both on by default;
+//! [`TlsServerConfig`]: PEM chain and key), socket options ([`SocketOptions`]: reuse-address,
+//! buffer sizes, IPv6-only) and the sans-IO [`StreamFramer`].
+//!
+//! # Robustness
+//!
+//! Every buffer, queue and table is bounded ([`TransportConfig`], [`VoipSocketConfig`]
+//! document each limit and what happens when it is reached). A datagram or stream message
+//! that does not parse is dropped and logged at debug level; a request among them whose
+//! start line and top Via parse is answered `400 Bad Request` with the reason in a `Warning`
+//! header (RFC 3261 §8.2). A TCP/TLS peer that sends garbage, an over-long message, or
+//! stalls mid-message is disconnected without affecting any other connection. `CRLFCRLF`
+//! keep-alive pings are answered with `CRLF` (RFC 5626 §3.5.1).
+//!
+//! # Example: UDP on loopback
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), sip_transport::Error> {
+//! use bytes::Bytes;
+//! use sip_transport::{SipTransport, TransportConfig, TransportMode};
+//!
+//! let config = TransportConfig::new(TransportMode::Udp, "127.0.0.1:0".parse().unwrap());
+//! let (server, mut incoming) = SipTransport::bind(config.clone()).await?;
+//! let (client, mut replies) = SipTransport::bind(config).await?;
+//!
+//! let request = format!(
+//!     "OPTIONS sip:{to} SIP/2.0\r\n\
+//!      Via: SIP/2.0/UDP {from};branch=z9hG4bK42;rport\r\n\
+//!      From: <sip:alice@{from}>;tag=a\r\nTo: <sip:{to}>\r\n\
+//!      Call-ID: ping-1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+//!     to = server.local_addr(),
+//!     from = client.local_addr(),
+//! );
+//! client.send_to(server.local_addr(), Bytes::from(request)).await?;
+//!
+//! let got = incoming.recv().await.expect("a message");
+//! assert_eq!(got.source, client.local_addr());
+//! assert_eq!(got.message.call_id()?, "ping-1");
+//!
+//! let ok = got.message.response(sip_message::SipStatus::OK).to_tag("b").build()?;
+//! server.reply(&got, ok.to_bytes()).await?;
+//! let answer = replies.recv().await.expect("a reply");
+//! assert_eq!(answer.message.status().map(|s| s.code()), Some(200));
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 
 mod bind;
 mod error;
 mod error_response;
+mod framer;
 mod mode;
 mod nat;
 mod tls;
@@ -12,6 +75,7 @@ mod voip_socket;
 
 pub use bind::SocketOptions;
 pub use error::{Error, Result};
+pub use framer::{StreamEvent, StreamFramer};
 pub use mode::{SocketKind, TransportMode, UnknownTransport};
 pub use nat::{AddressType, Nat, NatError, resolve_host};
 pub use tls::{RootSource, TlsClientConfig, TlsServerConfig, TlsVerifyMode};

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use sip_message::{Framing, ParseLimits, SipMessage};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -31,6 +31,7 @@ use tracing::{debug, trace, warn};
 use crate::bind::{SocketOptions, bind_tcp, bind_udp, connect_tcp};
 use crate::error::{Error, Result};
 use crate::error_response::error_response;
+use crate::framer::{StreamEvent, StreamFramer};
 use crate::mode::TransportMode;
 use crate::tls::{TlsClientConfig, TlsServerConfig};
 
@@ -625,10 +626,10 @@ fn routable(m: &SipMessage) -> sip_message::Result<()> {
     if let Some(uri) = m.request_uri() {
         uri?;
     }
-    if let Some(method) = m.method() {
-        if cseq.method != method {
-            return Err(sip_message::Error::MethodMismatch { offset: 0 });
-        }
+    if let Some(method) = m.method()
+        && cseq.method != method
+    {
+        return Err(sip_message::Error::MethodMismatch { offset: 0 });
     }
     Ok(())
 }
@@ -765,42 +766,6 @@ where
     ConnectionId(id)
 }
 
-/// What the framer found at the front of the receive buffer.
-enum Frame {
-    /// Need more bytes.
-    Partial,
-    /// A complete message of this many bytes.
-    Message(usize),
-    /// A `CRLFCRLF` ping: answer `CRLF`.
-    Ping,
-    /// This many stray CR/LF bytes (a pong or line noise between messages): skip.
-    Skip(usize),
-    /// Unframeable: close.
-    Bad(sip_message::Error),
-}
-
-fn next_frame(buf: &[u8], limits: &ParseLimits) -> Frame {
-    if buf.is_empty() {
-        return Frame::Partial;
-    }
-    if buf.starts_with(b"\r\n\r\n") {
-        return Frame::Ping;
-    }
-    let k = sip_message::keepalive_len(buf);
-    if k > 0 {
-        if k == buf.len() && b"\r\n\r\n".starts_with(buf) {
-            // Maybe the start of a ping split across reads.
-            return Frame::Partial;
-        }
-        return Frame::Skip(k);
-    }
-    match sip_message::message_length(buf, limits) {
-        Ok(None) => Frame::Partial,
-        Ok(Some(n)) => Frame::Message(n),
-        Err(e) => Frame::Bad(e),
-    }
-}
-
 async fn run_connection<S>(
     shared: &Shared,
     id: ConnectionId,
@@ -815,7 +780,7 @@ where
     let cfg = &shared.config;
     let mut shutdown = shared.shutdown.clone();
     let local = shared.local;
-    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut framer = StreamFramer::new(cfg.limits);
     let mut chunk = vec![0u8; READ_CHUNK];
     let idle = sleep(cfg.idle_timeout);
     tokio::pin!(idle);
@@ -834,28 +799,25 @@ where
                     }
                 };
                 idle.as_mut().reset(Instant::now() + cfg.idle_timeout);
-                buf.extend_from_slice(&chunk[..n]);
+                framer.push(&chunk[..n]);
                 let mut close = None;
                 loop {
-                    match next_frame(&buf, &cfg.limits) {
-                        Frame::Partial => break,
-                        Frame::Ping => {
-                            buf.advance(4);
+                    match framer.next_event() {
+                        Ok(None) => break,
+                        Ok(Some(StreamEvent::Ping)) => {
                             trace!(%id, "keep-alive ping: sending pong");
                             if write(&mut stream, b"\r\n", cfg.write_timeout).await.is_err() {
                                 close = Some("write failed");
                                 break;
                             }
                         }
-                        Frame::Skip(k) => buf.advance(k),
-                        Frame::Bad(e) => {
+                        Err(e) => {
                             debug!(%id, %peer, error = %e, "unframeable stream");
                             close = Some("unframeable input");
                             break;
                         }
-                        Frame::Message(n) => {
+                        Ok(Some(StreamEvent::Message(raw))) => {
                             partial = false;
-                            let raw = buf.split_to(n).freeze();
                             match shared.accept_message(raw, Framing::Stream) {
                                 Ok(m) => {
                                     let inbound = shared.inbound(m, peer, local, Some(id), transport);
@@ -878,16 +840,12 @@ where
                 if let Some(r) = close {
                     break r;
                 }
-                // Anything left is the start of a message: it must complete in time.
-                let now_partial = !buf.is_empty();
+                // A partial message must complete in time.
+                let now_partial = framer.has_partial();
                 if now_partial && !partial {
                     stall.as_mut().reset(Instant::now() + cfg.stall_timeout);
                 }
                 partial = now_partial;
-                if buf.capacity() > 4 * READ_CHUNK && buf.len() < READ_CHUNK {
-                    // Give back memory after a large message.
-                    buf = BytesMut::from(&buf[..]);
-                }
             }
             out = rx.recv() => {
                 let Some(bytes) = out else { break "closed locally" };
@@ -898,7 +856,7 @@ where
             }
             () = &mut idle => break "idle",
             () = &mut stall, if partial => {
-                debug!(%id, %peer, buffered = buf.len(), "message stalled");
+                debug!(%id, %peer, buffered = framer.buffered(), "message stalled");
                 break "stalled mid-message";
             }
             _ = shutdown.changed() => break "shutdown",
@@ -925,30 +883,5 @@ async fn write<S: AsyncWrite + Unpin>(
             std::io::ErrorKind::TimedOut,
             "write timed out",
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn framer_handles_keepalives_and_partial_pings() {
-        let l = ParseLimits::default();
-        assert!(matches!(next_frame(b"\r\n\r\nX", &l), Frame::Ping));
-        assert!(matches!(next_frame(b"\r\n", &l), Frame::Partial));
-        assert!(matches!(next_frame(b"\r\n\r", &l), Frame::Partial));
-        assert!(matches!(next_frame(b"\r\nINV", &l), Frame::Skip(2)));
-        assert!(matches!(next_frame(b"\n\n\n\n", &l), Frame::Skip(4)));
-        assert!(matches!(
-            next_frame(b"INVITE sip:a@b SIP/2.0\r\n", &l),
-            Frame::Partial
-        ));
-        assert!(matches!(
-            next_frame(b"garbage garbage\r\n", &l),
-            Frame::Bad(_)
-        ));
-        let m = b"BYE sip:a@b SIP/2.0\r\nContent-Length: 0\r\n\r\nNEXT";
-        assert!(matches!(next_frame(m, &l), Frame::Message(n) if n == m.len() - 4));
     }
 }

@@ -240,31 +240,28 @@ impl Router {
             }
             if let Some(id) = target {
                 // Learn the peer's tag from the first response that has one.
-                if let (Some(d), Some(r)) = (t.dialogs.get_mut(&id), remote) {
-                    if d.remote_tag.is_none() {
-                        d.remote_tag = Some(r.to_owned());
-                    }
+                if let (Some(d), Some(r)) = (t.dialogs.get_mut(&id), remote)
+                    && d.remote_tag.is_none()
+                {
+                    d.remote_tag = Some(r.to_owned());
                 }
             }
         }
         if target.is_none() {
             target = t.find_dialog(call_id, local, remote);
         }
-        if target.is_none() && matches!(method, Some(Method::Cancel | Method::Ack)) {
-            if let Some(b) = &branch {
-                target = t.by_branch.get(&(b.clone(), Method::Invite)).copied();
-            }
+        if target.is_none()
+            && matches!(method, Some(Method::Cancel | Method::Ack))
+            && let Some(b) = &branch
+        {
+            target = t.by_branch.get(&(b.clone(), Method::Invite)).copied();
         }
         match (target, &method) {
             (Some(id), _) => {
-                if let (Some(mth), Some(b)) = (&method, &branch) {
-                    if *mth != Method::Ack {
-                        t.remember_branch(
-                            (b.clone(), mth.clone()),
-                            id,
-                            self.limits.max_transactions,
-                        );
-                    }
+                if let (Some(mth), Some(b)) = (&method, &branch)
+                    && *mth != Method::Ack
+                {
+                    t.remember_branch((b.clone(), mth.clone()), id, self.limits.max_transactions);
                 }
                 deliver(&mut t, id, inb, self.limits.max_unread);
                 return Route::Delivered;
@@ -696,10 +693,10 @@ impl VoipConnection {
                 d.local_tag = ours.map(str::to_owned);
             }
             let r = (d.connection, d.request_source);
-            if let (Some(m), Some(b)) = (msg.method(), branch) {
-                if m != Method::Ack {
-                    t.remember_branch((b, m), self.id, max_tx);
-                }
+            if let (Some(m), Some(b)) = (msg.method(), branch)
+                && m != Method::Ack
+            {
+                t.remember_branch((b, m), self.id, max_tx);
             }
             r
         };
@@ -725,10 +722,10 @@ impl VoipConnection {
             }
             _ => transport.send_to(target, bytes).await?,
         };
-        if used.is_some() {
-            if let Some(d) = self.router.lock().dialogs.get_mut(&self.id) {
-                d.connection = used;
-            }
+        if used.is_some()
+            && let Some(d) = self.router.lock().dialogs.get_mut(&self.id)
+        {
+            d.connection = used;
         }
         Ok(())
     }

@@ -114,7 +114,7 @@ async fn a_whole_dialog_in_every_mode() {
             "no extra dialog"
         );
         if mode.is_reliable() {
-            assert_eq!(call.connection().is_some(), true);
+            assert!(call.connection().is_some());
             assert_eq!(
                 alice.transport().connections().len(),
                 1,

@@ -70,6 +70,8 @@ pub use challenge::{
 };
 pub use error::Error;
 pub use manager::{Credentials, CredentialsManager};
-pub use parse::{MAX_CHALLENGES, MAX_PARAMS, parse_challenge_headers, parse_challenges};
+pub use parse::{
+    MAX_CHALLENGES, MAX_PARAMS, challenge_from_parts, parse_challenge_headers, parse_challenges,
+};
 pub use policy::AuthPolicy;
 pub use secret::Password;

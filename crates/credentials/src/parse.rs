@@ -72,6 +72,50 @@ where
     Ok(out)
 }
 
+/// Builds a typed challenge from a scheme and parameters that another parser already split
+/// (for example `sip_message::Auth`), applying the same rules as [`parse_challenges`]:
+/// case-insensitive names, repeated known parameters refused, `realm` and `nonce` required
+/// for Digest. Error offsets are parameter indexes here, there being no text to point into.
+///
+/// # Errors
+/// [`Error::DuplicateParam`], [`Error::MissingParam`], [`Error::TooLarge`] beyond
+/// [`MAX_PARAMS`], or [`Error::Parse`] for a Digest / Basic challenge given a token68.
+///
+/// ```
+/// use credentials::{challenge_from_parts, Challenge};
+///
+/// let params = [("realm", "voip.test"), ("nonce", "abc"), ("algorithm", "SHA-256")];
+/// let c = challenge_from_parts("Digest", None, params.map(|(n, v)| (n, v.into())))?;
+/// let Challenge::Digest(d) = c else { unreachable!() };
+/// assert_eq!(d.algorithm()?, credentials::Algorithm::Sha256);
+/// # Ok::<(), credentials::Error>(())
+/// ```
+pub fn challenge_from_parts<'a, I>(
+    scheme: &'a str,
+    token68: Option<&'a str>,
+    params: I,
+) -> Result<Challenge<'a>, Error>
+where
+    I: IntoIterator<Item = (&'a str, Cow<'a, str>)>,
+{
+    let mut raw = RawChallenge {
+        scheme,
+        at: 0,
+        token68: token68.map(|t| (t, 0)),
+        params: Vec::new(),
+    };
+    for (i, (name, value)) in params.into_iter().enumerate() {
+        if i >= MAX_PARAMS {
+            return Err(Error::TooLarge {
+                what: "parameters",
+                limit: MAX_PARAMS,
+            });
+        }
+        raw.params.push(RawParam { name, at: i, value });
+    }
+    raw.into_typed()
+}
+
 fn parse_into<'a>(value: &'a str, out: &mut Vec<Challenge<'a>>) -> Result<(), Error> {
     let mut c = Cursor { s: value, pos: 0 };
     c.skip_separators();
@@ -591,6 +635,47 @@ mod tests {
                 limit: MAX_PARAMS
             })
         );
+    }
+
+    #[test]
+    fn from_parts_applies_the_same_rules() {
+        let p = |n: &'static str, v: &'static str| (n, Cow::Borrowed(v));
+        let c = challenge_from_parts(
+            "digest",
+            None,
+            [
+                p("Realm", "r"),
+                p("nonce", "n"),
+                p("stale", "true"),
+                p("x", "1"),
+            ],
+        )
+        .unwrap();
+        let text = c.to_string();
+        assert_eq!(parse_challenges(&text).unwrap(), [c]);
+        assert_eq!(
+            challenge_from_parts(
+                "Digest",
+                None,
+                [p("realm", "r"), p("nonce", "n"), p("realm", "s")]
+            ),
+            Err(Error::DuplicateParam {
+                name: "realm",
+                offset: 2
+            })
+        );
+        assert!(matches!(
+            challenge_from_parts("Digest", None, [p("nonce", "n")]),
+            Err(Error::MissingParam { name: "realm", .. })
+        ));
+        assert!(matches!(
+            challenge_from_parts("Basic", Some("abc"), []),
+            Err(Error::Parse { .. })
+        ));
+        assert!(matches!(
+            challenge_from_parts("Negotiate", Some("abc"), []),
+            Ok(Challenge::Other(_))
+        ));
     }
 
     #[test]

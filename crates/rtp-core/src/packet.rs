@@ -178,6 +178,22 @@ impl<'a> RtpPacket<'a> {
                 reason: "at most 15 entries fit the 4-bit CC field",
             });
         }
+        let fixed = self.fixed_header(cc);
+        if cc == 0 && self.extension.is_none() && self.padding == 0 {
+            // The common case (every packet this crate sends): header and payload only.
+            let size = FIXED_HEADER_LEN + self.payload.len();
+            let Some(out) = buf.get_mut(..size) else {
+                return Err(Error::BufferTooSmall {
+                    needed: size,
+                    available: buf.len(),
+                });
+            };
+            let (head, rest) = out.split_at_mut(FIXED_HEADER_LEN);
+            head.copy_from_slice(&fixed);
+            rest.copy_from_slice(self.payload);
+            return Ok(size);
+        }
+
         let size = self.marshal_size();
         if buf.len() < size {
             return Err(Error::BufferTooSmall {
@@ -185,43 +201,12 @@ impl<'a> RtpPacket<'a> {
                 available: buf.len(),
             });
         }
-        let mut b0 = (VERSION << 6) | cc as u8;
-        if self.padding != 0 {
-            b0 |= 0x20;
-        }
-        if self.extension.is_some() {
-            b0 |= 0x10;
-        }
-        let seq = self.sequence_number.to_be_bytes();
-        let ts = self.timestamp.to_be_bytes();
-        let ssrc = self.ssrc.to_be_bytes();
-        let fixed: [u8; FIXED_HEADER_LEN] = [
-            b0,
-            (u8::from(self.marker) << 7) | self.payload_type,
-            seq[0],
-            seq[1],
-            ts[0],
-            ts[1],
-            ts[2],
-            ts[3],
-            ssrc[0],
-            ssrc[1],
-            ssrc[2],
-            ssrc[3],
-        ];
         let (head, rest) = buf[..size].split_at_mut(FIXED_HEADER_LEN);
         head.copy_from_slice(&fixed);
-        if cc == 0 && self.extension.is_none() && self.padding == 0 {
-            // The common case (every packet this crate sends): header and payload only.
-            rest.copy_from_slice(self.payload);
-            return Ok(size);
-        }
-
-        let mut at = 0;
         for (i, id) in self.csrc.iter().enumerate() {
             rest[i * 4..i * 4 + 4].copy_from_slice(&id.to_be_bytes());
         }
-        at += cc * 4;
+        let mut at = cc * 4;
         if let Some(ext) = self.extension {
             let data = ext.data();
             if data.len() % 4 != 0 || data.len() / 4 > u16::MAX as usize {
@@ -243,6 +228,35 @@ impl<'a> RtpPacket<'a> {
             pad[pad.len() - 1] = self.padding;
         }
         Ok(size)
+    }
+
+    /// The 12 fixed-header bytes, with the P, X and CC bits derived from the packet.
+    #[inline]
+    fn fixed_header(&self, cc: usize) -> [u8; FIXED_HEADER_LEN] {
+        let mut b0 = (VERSION << 6) | cc as u8;
+        if self.padding != 0 {
+            b0 |= 0x20;
+        }
+        if self.extension.is_some() {
+            b0 |= 0x10;
+        }
+        let seq = self.sequence_number.to_be_bytes();
+        let ts = self.timestamp.to_be_bytes();
+        let ssrc = self.ssrc.to_be_bytes();
+        [
+            b0,
+            (u8::from(self.marker) << 7) | self.payload_type,
+            seq[0],
+            seq[1],
+            ts[0],
+            ts[1],
+            ts[2],
+            ts[3],
+            ssrc[0],
+            ssrc[1],
+            ssrc[2],
+            ssrc[3],
+        ]
     }
 
     /// Serializes into a new `Vec` (convenience over [`marshal_to`](Self::marshal_to)).

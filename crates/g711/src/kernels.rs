@@ -9,7 +9,7 @@
 //! Rust, so they compute the same function (and the tests check that, exhaustively).
 //!
 //! Measured on the project machine (AMD EPYC, 1 s buffer): mu-law encode 1.8 G samples/s
-//! baseline vs 5 G samples/s with AVX2, decode 2.6 vs 7 G samples/s. A 64 KiB encode table
+//! baseline vs 5.5 G samples/s with AVX2, decode 2.6 vs 7 G samples/s. A 64 KiB encode table
 //! (what `audio-codec` uses) reaches about 2.3-3.4 G samples/s here and costs 64 KiB of cache
 //! per law, so it lost.
 

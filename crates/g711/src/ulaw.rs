@@ -54,7 +54,7 @@ pub const fn encode(sample: i16) -> u8 {
 /// Decodes one mu-law code to a 16-bit linear sample.
 ///
 /// Same result as G.191 `ulaw_expand` for every code: the value is the middle of the
-/// code's step, `((mantissa << 3) + 132) << segment) - 132`, negated when the sign bit is 0.
+/// code's step, `(((mantissa << 3) + 132) << segment) - 132`, negated when the sign bit is 0.
 /// The shift by a per-sample amount is done by building the float
 /// `(1 + mantissa/16 + 1/32) * 2^(segment + 7)` from bits, which vectorizes everywhere.
 #[inline]

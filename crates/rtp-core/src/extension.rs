@@ -37,10 +37,6 @@ impl<'a> Extension<'a> {
         Extension { profile, data }
     }
 
-    pub(crate) const fn new_unchecked(profile: u16, data: &'a [u8]) -> Self {
-        Extension { profile, data }
-    }
-
     /// The 16-bit "defined by profile" value.
     pub const fn profile(&self) -> u16 {
         self.profile

@@ -5,7 +5,7 @@
 //! Serializing writes into a caller buffer ([`RtpPacket::marshal_to`]) without allocating.
 
 use crate::extension::Extension;
-use crate::{Error, PayloadType};
+use crate::{Error, PayloadMap, PayloadType};
 use std::fmt;
 
 /// Length of the fixed RTP header.
@@ -110,7 +110,7 @@ impl<'a> RtpPacket<'a> {
                 });
             };
             offset = end;
-            Some(Extension::new_unchecked(profile, data))
+            Some(Extension::new(profile, data))
         } else {
             None
         };
@@ -285,12 +285,19 @@ impl<'a> RtpPacket<'a> {
     }
 
     /// A multi-line description of the header, without the payload, with the same lines
-    /// as pyVoIP's `RTPMessage.summary()`.
+    /// as pyVoIP's `RTPMessage.summary()`. Payload types are named from the static table;
+    /// see [`summary_with`](Self::summary_with) for negotiated ones.
     pub fn summary(&self) -> String {
+        self.summary_with(&PayloadMap::new())
+    }
+
+    /// As [`summary`](Self::summary), naming the payload type through `map` (pyVoIP's
+    /// `assoc`).
+    pub fn summary_with(&self, map: &PayloadMap) -> String {
         fn py(b: bool) -> &'static str {
             if b { "True" } else { "False" }
         }
-        let name = match self.static_payload_type() {
+        let name = match map.get(self.payload_type) {
             Some(pt) => pt.encoding_name(),
             None if self.payload_type >= 96 => "dynamic",
             None => "unassigned",
@@ -589,6 +596,22 @@ mod tests {
             p.summary(),
             "Version: 2\nPadding: False\nExtension: False\nCC: 0\nMarker: True\n\
              Payload Type: PCMA (8)\nSequence Number: 4660\nTimestamp: 800\nSSRC: 3735928559\n"
+        );
+        raw[1] = 101;
+        let p = RtpPacket::parse(&raw).unwrap();
+        assert!(p.summary().contains("Payload Type: dynamic (101)\n"));
+        let mut map = PayloadMap::new();
+        map.insert(101, PayloadType::TelephoneEvent).unwrap();
+        assert!(
+            p.summary_with(&map)
+                .contains("Payload Type: telephone-event (101)\n")
+        );
+        raw[1] = 20;
+        assert!(
+            RtpPacket::parse(&raw)
+                .unwrap()
+                .summary()
+                .contains("unassigned (20)")
         );
     }
 }

@@ -206,12 +206,18 @@ impl PacketManager {
             offset -= end - cap;
         }
         let mut new = 0u64;
+        // `offset + keep <= cap` here, so one wrap at most; no division per sample.
+        let cap = self.samples.len();
+        let mut slot = (self.head + offset as usize) % cap;
         for i in 0..keep {
-            let slot = (self.head + offset as usize + i) % self.samples.len();
             if !self.filled[slot] {
                 self.filled[slot] = true;
                 self.samples[slot] = sample(skip + i);
                 new += 1;
+            }
+            slot += 1;
+            if slot == cap {
+                slot = 0;
             }
         }
         self.buffered += new as usize;
@@ -241,8 +247,8 @@ impl PacketManager {
             return;
         };
         let overflow = out.is_none();
+        let mut slot = self.head;
         for i in 0..n {
-            let slot = (self.head + i) % cap;
             let value = if self.filled[slot] {
                 self.filled[slot] = false;
                 self.buffered -= 1;
@@ -258,6 +264,10 @@ impl PacketManager {
             };
             if let Some(out) = out.as_deref_mut() {
                 out[i] = value;
+            }
+            slot += 1;
+            if slot == cap {
+                slot = 0;
             }
         }
         self.head = (self.head + n) % cap;

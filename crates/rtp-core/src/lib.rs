@@ -58,6 +58,23 @@
 //! assert!(before_key.iter().zip(&tone).all(|(a, b)| (*a as i32 - *b as i32).abs() < 300));
 //! # Ok::<(), rtp_core::Error>(())
 //! ```
+//!
+//! # RFC claims and the tests that check them
+//!
+//! | Claim | Test |
+//! |---|---|
+//! | RFC 3550 §5.1: only version 2; CSRC list, extension and padding bounds checked, errors carry offsets | `packet::tests::{rejects_other_versions, csrc_count_beyond_length_is_an_error, padding_is_removed_and_checked, rejects_short_header_with_offset}` |
+//! | serialize then parse is the identity; parse never panics | `tests/roundtrip.rs`, fuzz target `rtp_packet` |
+//! | RFC 8285 one-byte (padding, ID 15 stops) and two-byte elements | `extension::tests` |
+//! | RFC 3551 §6 tables 4 and 5, dynamic types have no number | `payload_type::tests` |
+//! | RFC 3550 A.1/A.3 loss with wrap-around, duplicates; A.8 jitter | `receiver::tests`, `tests/lossy_network.rs` |
+//! | jitter buffer: reordering fills holes, silence exactly where lost, playout delay absorbs jitter, bounded | `packet_manager::tests`, `tests/lossy_network.rs` |
+//! | RFC 4733 §2.5.1: marker on the first packet, one timestamp per event, growing duration, end sent 3 times | `dtmf_sender::tests`, `tests/sender.rs::dtmf_replaces_audio_with_the_rfc4733_sequence` |
+//! | RFC 4733 receiver: one key per press despite loss, duplicates, reordering, lost start | `dtmf_receiver::tests`, `tests/sender.rs::digits_survive_a_lossy_path_from_sender_to_receiver`, fuzz target `telephone_event` |
+//! | pacing from an absolute clock (no drift), bounded catch-up | `tests/sender.rs` |
+//!
+//! Not implemented: RTCP, SRTP, RFC 2198 redundancy, RFC 4733 §2.5.1.3 segments when
+//! *sending* events longer than 8.19 s (received ones are joined), codecs other than G.711.
 #![forbid(unsafe_code)]
 
 pub mod codec;

@@ -234,14 +234,14 @@ impl RtpSender {
 
     /// When the next packet is due, once started.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.start.map(|s| self.due(s, self.tick))
+        self.start.map(|s| s + self.next_due())
     }
 
-    fn due(&self, start: Instant, tick: u64) -> Instant {
-        start
-            + self
-                .ptime
-                .saturating_mul(u32::try_from(tick).unwrap_or(u32::MAX))
+    /// When the next packet is due, as media time since the start (packet *k* is due at
+    /// *k* × ptime).
+    pub fn next_due(&self) -> Duration {
+        self.ptime
+            .saturating_mul(u32::try_from(self.tick).unwrap_or(u32::MAX))
     }
 
     fn tick_timestamp(&self, tick: u64) -> u32 {
@@ -252,11 +252,24 @@ impl RtpSender {
 
     /// Writes the next due packet into `buf` and describes it, or returns `None` when no
     /// packet is due at `now`. Call until it returns `None`, then wait for
-    /// [`poll_timeout`](Self::poll_timeout). `buf` needs `12 + ptime_samples` bytes
+    /// [`poll_timeout`](Self::poll_timeout). The first call (or [`start`](Self::start))
+    /// fixes the start of the schedule. `buf` needs `12 + ptime_samples` bytes
     /// ([`MAX_PACKET_LEN_20MS`] for 20 ms).
     pub fn poll_transmit(
         &mut self,
         now: Instant,
+        buf: &mut [u8],
+    ) -> Result<Option<Transmit>, Error> {
+        let start = *self.start.get_or_insert(now);
+        self.poll_transmit_media(now.saturating_duration_since(start), buf)
+    }
+
+    /// As [`poll_transmit`](Self::poll_transmit), with the time given as media time since
+    /// the start of the stream instead of an [`Instant`]: for callers that keep their own
+    /// clock (a sound card's sample counter, a simulation).
+    pub fn poll_transmit_media(
+        &mut self,
+        elapsed: Duration,
         buf: &mut [u8],
     ) -> Result<Option<Transmit>, Error> {
         let needed =
@@ -267,17 +280,16 @@ impl RtpSender {
                 available: buf.len(),
             });
         }
-        let start = *self.start.get_or_insert(now);
         loop {
-            if now < self.due(start, self.tick) {
+            if elapsed < self.next_due() {
                 return Ok(None);
             }
             // Ticks due by now: skip the oldest beyond the burst limit.
-            let elapsed = now.duration_since(start).as_nanos() / self.ptime.as_nanos().max(1);
-            let due_ticks = elapsed as u64 + 1;
-            let behind = due_ticks - self.tick;
-            if behind > u64::from(self.config.max_burst.max(1)) {
-                let skip = behind - u64::from(self.config.max_burst.max(1));
+            let due_ticks = (elapsed.as_nanos() / self.ptime.as_nanos().max(1)) as u64 + 1;
+            let behind = due_ticks.saturating_sub(self.tick);
+            let burst = u64::from(self.config.max_burst.max(1));
+            if behind > burst {
+                let skip = behind - burst;
                 self.tick += skip;
                 self.stats.skipped_packets += skip;
                 let drop = (skip as usize).saturating_mul(self.config.ptime_samples as usize);

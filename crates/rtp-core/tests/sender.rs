@@ -248,3 +248,40 @@ fn digits_survive_a_lossy_path_from_sender_to_receiver() {
     }
     assert_eq!(digits, "123#*0");
 }
+
+#[test]
+fn media_time_and_instant_apis_agree() {
+    let mut a = RtpSender::new(config(AudioCodec::Pcmu));
+    let mut b = RtpSender::new(config(AudioCodec::Pcmu));
+    let tone: Vec<i16> = (0..3000).map(|i| (i * 37 % 4000) as i16).collect();
+    a.write_i16(&tone);
+    b.write_i16(&tone);
+    a.send_dtmf(DtmfKey::C, ms(50)).unwrap();
+    b.send_dtmf(DtmfKey::C, ms(50)).unwrap();
+    let t0 = Instant::now();
+    let (mut buf_a, mut buf_b) = ([0u8; 200], [0u8; 200]);
+    for step in 0..100u64 {
+        let elapsed = Duration::from_micros(step * 7_300);
+        loop {
+            let x = a.poll_transmit(t0 + elapsed, &mut buf_a).unwrap();
+            let y = b.poll_transmit_media(elapsed, &mut buf_b).unwrap();
+            assert_eq!(x, y);
+            match x {
+                Some(t) => assert_eq!(buf_a[..t.len], buf_b[..t.len]),
+                None => break,
+            }
+        }
+        assert_eq!(a.poll_timeout(), Some(t0 + b.next_due()));
+    }
+    assert_eq!(b.stats().packets, 37);
+}
+
+#[test]
+fn state_machines_can_move_between_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<RtpSender>();
+    send_sync::<RtpReceiver>();
+    send_sync::<rtp_core::PacketManager>();
+    send_sync::<rtp_core::DtmfReceiver>();
+    send_sync::<RtpPacket<'static>>();
+}

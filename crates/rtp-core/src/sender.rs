@@ -127,6 +127,7 @@ pub struct RtpSender {
     event: Option<(Vec<EventPacket>, usize)>,
     gap: u32,
     marker: bool,
+    sending: bool,
     stats: SenderStats,
 }
 
@@ -153,6 +154,7 @@ impl RtpSender {
             event: None,
             gap: 0,
             marker: true,
+            sending: true,
             stats: SenderStats::default(),
         }
     }
@@ -209,6 +211,14 @@ impl RtpSender {
             .extend(samples[..n].iter().map(|&s| g711::linear8::to_i16(s)));
         self.stats.refused_samples += (samples.len() - n) as u64;
         n
+    }
+
+    /// Applies the negotiated media direction (pyVoIP's `TransmitType`): with `recvonly`
+    /// or `inactive` (e.g. on hold) no packets are sent, while media time keeps running so
+    /// timestamps stay consistent; queued audio and DTMF wait, and the first packet after
+    /// sending resumes starts a new talk spurt (marker bit).
+    pub fn set_direction(&mut self, direction: crate::TransmitType) {
+        self.sending = direction.sends();
     }
 
     /// Drops all queued audio.
@@ -282,6 +292,13 @@ impl RtpSender {
         }
         loop {
             if elapsed < self.next_due() {
+                return Ok(None);
+            }
+            if !self.sending {
+                let due_ticks = (elapsed.as_nanos() / self.ptime.as_nanos().max(1)) as u64 + 1;
+                self.stats.skipped_packets += due_ticks - self.tick;
+                self.tick = due_ticks;
+                self.marker = true;
                 return Ok(None);
             }
             // Ticks due by now: skip the oldest beyond the burst limit.

@@ -285,3 +285,23 @@ fn state_machines_can_move_between_threads() {
     send_sync::<rtp_core::DtmfReceiver>();
     send_sync::<RtpPacket<'static>>();
 }
+
+#[test]
+fn on_hold_nothing_is_sent_and_media_time_runs_on() {
+    let mut s = RtpSender::new(config(AudioCodec::Pcmu));
+    let t0 = Instant::now();
+    s.start(t0);
+    s.write_i16(&[700; 480]);
+    assert_eq!(poll(&mut s, t0).len(), 1);
+    s.set_direction(rtp_core::TransmitType::RecvOnly);
+    assert!(poll(&mut s, t0 + ms(2000)).is_empty());
+    assert_eq!(s.queued_samples(), 320, "queued audio waits");
+    s.set_direction(rtp_core::TransmitType::SendRecv);
+    let pkts = poll(&mut s, t0 + ms(2020));
+    assert_eq!(pkts.len(), 1, "no burst after the pause");
+    let p = RtpPacket::parse(&pkts[0]).unwrap();
+    assert!(p.marker);
+    assert_eq!(p.sequence_number, 65_531);
+    assert_eq!(p.timestamp, (u32::MAX - 800).wrapping_add(160 * 101));
+    assert_eq!(p.payload, &[g711::ulaw::encode(700); 160][..]);
+}

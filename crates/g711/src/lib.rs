@@ -92,3 +92,8 @@ pub mod alaw;
 mod kernels;
 pub mod linear8;
 pub mod ulaw;
+
+/// Compiles and runs the example in `README.md`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

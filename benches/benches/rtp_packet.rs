@@ -101,5 +101,48 @@ fn serialize(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, serialize);
+/// Per-packet cost of the streaming state (no competitor has a sans-IO equivalent): one
+/// 20 ms PCMU packet through `RtpReceiver` (parse, sequence/jitter statistics, G.711 decode,
+/// jitter buffer) and read back out, and one packet out of `RtpSender` (pacing, encode,
+/// header). For capacity planning: a call is 50 of each per second.
+fn stream(c: &mut Criterion) {
+    use rtp_core::{AudioCodec, RtpPacket, RtpReceiver, RtpSender, RtpSenderConfig};
+    use std::time::{Duration, Instant};
+
+    let mut group = c.benchmark_group("rtp_core_stream_20ms");
+    group.throughput(Throughput::Elements(1));
+    let payload: Vec<u8> = (0..160u32).map(|i| (i * 7 + 3) as u8).collect();
+    let mut receiver = RtpReceiver::default();
+    let t0 = Instant::now();
+    let mut k: u32 = 0;
+    let mut wire = vec![0u8; 172];
+    let mut pcm = [0i16; 160];
+    group.bench_function("receive + read 160 samples", |b| {
+        b.iter(|| {
+            let p = RtpPacket::new(0, k as u16, k.wrapping_mul(160), 0x1234, &payload);
+            p.marshal_to(&mut wire).unwrap();
+            let now = t0 + Duration::from_millis(20 * u64::from(k));
+            black_box(receiver.receive(now, &wire).unwrap());
+            receiver.read_i16_into(&mut pcm);
+            black_box(&pcm);
+            k = k.wrapping_add(1);
+        })
+    });
+
+    let mut sender = RtpSender::new(RtpSenderConfig::new(AudioCodec::Pcmu));
+    let audio: Vec<i16> = (0..160).map(|i| (i * 200 - 16_000) as i16).collect();
+    let mut buf = [0u8; 1500];
+    let mut media = Duration::ZERO;
+    group.bench_function("write 160 samples + send", |b| {
+        b.iter(|| {
+            sender.write_i16(black_box(&audio));
+            let sent = sender.poll_transmit_media(media, &mut buf).unwrap();
+            black_box(sent);
+            media += Duration::from_millis(20);
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, parse, serialize, stream);
 criterion_main!(benches);

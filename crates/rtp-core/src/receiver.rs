@@ -352,6 +352,16 @@ impl RtpReceiver {
     pub fn read_linear8(&mut self, n: usize) -> Vec<u8> {
         self.manager.read_linear8(n)
     }
+
+    /// Fills `out` with 16-bit linear audio, without allocating.
+    pub fn read_i16_into(&mut self, out: &mut [i16]) {
+        self.manager.read_into(out);
+    }
+
+    /// Fills `out` with pyVoIP's 8-bit unsigned linear audio, without allocating.
+    pub fn read_linear8_into(&mut self, out: &mut [u8]) {
+        self.manager.read_linear8_into(out);
+    }
 }
 
 #[cfg(test)]

@@ -77,7 +77,13 @@ macro_rules! header_names {
                         return OTHER;
                     }
                     let (n, id) = ENTRIES[e as usize];
-                    if n.as_bytes().eq_ignore_ascii_case(name) {
+                    // Table names hold only letters, digits and '-', and the input is a
+                    // token: for those, `b | 0x20` equals the lower-case table byte exactly
+                    // when the bytes match ignoring case.
+                    let lower = &LOWER[e as usize];
+                    if n.len() == name.len()
+                        && name.iter().zip(lower).all(|(a, b)| a | 0x20 == *b)
+                    {
                         return id;
                     }
                     slot = (slot + 1) & (SLOTS - 1);
@@ -101,15 +107,27 @@ macro_rules! header_names {
 /// spelling to its index in `ENTRIES`: one hash and usually one comparison per header.
 const SLOTS: usize = 512;
 
+/// Case-insensitive hash of length, first, second and last byte: four loads, and the table
+/// is sparse enough that collisions stay short.
+#[inline]
 const fn hash(b: &[u8]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    let mut i = 0;
-    while i < b.len() {
-        h ^= b[i].to_ascii_lowercase() as u32;
-        h = h.wrapping_mul(0x0100_0193);
-        i += 1;
+    let n = b.len();
+    if n == 0 {
+        return 0;
     }
-    h
+    let first = b[0].to_ascii_lowercase() as u32;
+    let second = if n > 1 {
+        b[1].to_ascii_lowercase() as u32
+    } else {
+        0
+    };
+    let last = b[n - 1].to_ascii_lowercase() as u32;
+    (n as u32)
+        .wrapping_mul(0x9e37_79b9)
+        .wrapping_add(first.wrapping_mul(0x85eb_ca6b))
+        .wrapping_add(second.wrapping_mul(0xc2b2_ae35))
+        .wrapping_add(last.wrapping_mul(0x27d4_eb2f))
+        .rotate_right(13)
 }
 
 const fn build_lookup() -> [u8; SLOTS] {
@@ -127,6 +145,26 @@ const fn build_lookup() -> [u8; SLOTS] {
 }
 
 static LOOKUP: [u8; SLOTS] = build_lookup();
+
+/// Longest registered name ("P-Charging-Function-Addresses" is 29 bytes).
+const MAX_NAME: usize = 32;
+
+const fn build_lower() -> [[u8; MAX_NAME]; ENTRIES.len()] {
+    let mut t = [[0u8; MAX_NAME]; ENTRIES.len()];
+    let mut e = 0;
+    while e < ENTRIES.len() {
+        let b = ENTRIES[e].0.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            t[e][i] = b[i].to_ascii_lowercase();
+            i += 1;
+        }
+        e += 1;
+    }
+    t
+}
+
+static LOWER: [[u8; MAX_NAME]; ENTRIES.len()] = build_lower();
 
 header_names! {
     Accept => "Accept";
@@ -415,10 +453,54 @@ mod table_tests {
     fn spellings_are_unique_and_fit_the_table() {
         assert!(ENTRIES.len() < usize::from(OTHER));
         assert!(ENTRIES.len() * 2 < SLOTS);
+        assert!(ENTRIES.iter().all(|(n, _)| n.len() <= MAX_NAME
+            && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')));
         for (i, (a, _)) in ENTRIES.iter().enumerate() {
             for (b, _) in &ENTRIES[i + 1..] {
                 assert!(!a.eq_ignore_ascii_case(b), "{a} listed twice");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod probe_stats {
+    use super::*;
+
+    #[test]
+    fn probe_chains_are_short() {
+        let mut total = 0;
+        let mut worst = 0;
+        for (name, _) in ENTRIES {
+            let mut slot = hash(name.as_bytes()) as usize & (SLOTS - 1);
+            let mut n = 1;
+            while !ENTRIES[LOOKUP[slot] as usize].0.eq_ignore_ascii_case(name) {
+                slot = (slot + 1) & (SLOTS - 1);
+                n += 1;
+            }
+            total += n;
+            worst = worst.max(n);
+        }
+        // Misses (unknown names) walk until an empty slot; keep clusters small too.
+        let mut run = 0;
+        let mut worst_run = 0;
+        for s in LOOKUP.iter() {
+            if *s == OTHER {
+                run = 0
+            } else {
+                run += 1;
+                worst_run = worst_run.max(run)
+            }
+        }
+        eprintln!(
+            "avg {} worst {} worst cluster {}",
+            total as f64 / ENTRIES.len() as f64,
+            worst,
+            worst_run
+        );
+        assert!(
+            worst <= 6 && worst_run <= 8,
+            "avg {total} worst {worst} cluster {worst_run}"
+        );
     }
 }

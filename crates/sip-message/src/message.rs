@@ -172,7 +172,11 @@ impl<'m, T> Iterator for Values<'m, T> {
             let e = self.msg.headers[self.idx + h];
             self.idx += h + 1;
             let (s, end) = (e.value_start as usize, e.value_end as usize);
-            let mut c = Cursor::new(&self.msg.buf[s..end], s, self.context);
+            let text = match text(&self.msg.buf[s..end], s, self.context) {
+                Ok(t) => t,
+                Err(e) => return Some(Err(e)),
+            };
+            let mut c = Cursor::new(text, s, self.context);
             c.skip_lws();
             if c.at_end() {
                 return Some(Err(c.err("a value")));
@@ -180,6 +184,11 @@ impl<'m, T> Iterator for Values<'m, T> {
             self.cur = Some(c);
         }
     }
+}
+
+/// Header values must be UTF-8 (RFC 3261 §25: TEXT-UTF8) for typed access.
+fn text<'m>(v: &'m [u8], off: usize, context: &'static str) -> Result<&'m str> {
+    std::str::from_utf8(v).map_err(|e| Error::syntax(context, off + e.valid_up_to(), "UTF-8 text"))
 }
 
 impl SipMessage {
@@ -301,23 +310,19 @@ impl SipMessage {
                 uri_start, uri_end, ..
             } => {
                 let s = uri_start as usize;
-                let r = parse_uri_bytes(
-                    &self.buf[s..uri_end as usize],
-                    s,
-                    "Request-URI",
-                    UriEnd::Whole,
-                )
-                .and_then(|u| match &u {
-                    Uri::Sip(sip) if sip.headers.is_some() => Err(Error::syntax(
-                        "Request-URI",
-                        s + self.buf[s..uri_end as usize]
-                            .iter()
-                            .position(|&b| b == b'?')
-                            .unwrap_or(0),
-                        "no URI headers in a Request-URI",
-                    )),
-                    _ => Ok(u),
-                });
+                let r = text(&self.buf[s..uri_end as usize], s, "Request-URI")
+                    .and_then(|t| parse_uri_bytes(t, s, "Request-URI", UriEnd::Whole))
+                    .and_then(|u| match &u {
+                        Uri::Sip(sip) if sip.headers.is_some() => Err(Error::syntax(
+                            "Request-URI",
+                            s + self.buf[s..uri_end as usize]
+                                .iter()
+                                .position(|&b| b == b'?')
+                                .unwrap_or(0),
+                            "no URI headers in a Request-URI",
+                        )),
+                        _ => Ok(u),
+                    });
                 Some(r)
             }
             Line::Response { .. } => None,
@@ -440,6 +445,10 @@ impl SipMessage {
         parse: impl FnOnce(&mut Cursor<'m>) -> Result<T>,
     ) -> Option<Result<T>> {
         let (v, off) = self.first(name)?;
+        let v = match text(v, off, context) {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
         let mut c = Cursor::new(v, off, context);
         Some(parse(&mut c).and_then(|t| {
             c.skip_lws();
@@ -463,7 +472,11 @@ impl SipMessage {
         let (v, off) = self
             .first(HeaderName::Via)
             .ok_or_else(|| self.missing("Via"))?;
-        parse_via(&mut Cursor::new(v, off, "Via header"))
+        parse_via(&mut Cursor::new(
+            text(v, off, "Via header")?,
+            off,
+            "Via header",
+        ))
     }
 
     /// From (mandatory).
@@ -491,12 +504,11 @@ impl SipMessage {
     }
 
     fn param_of(&self, name: HeaderName, param: &str) -> Option<&str> {
-        let (v, off) = self.first(name)?;
-        let a = parse_name_addr(&mut Cursor::new(v, off, "address"), true).ok()?;
-        let p = a.params.value(param)?;
-        // Return a slice of the message rather than of the temporary.
-        let start = (p.as_ptr() as usize).checked_sub(self.buf.as_ptr() as usize)?;
-        std::str::from_utf8(self.buf.get(start..start + p.len())?).ok()
+        // Fast path: only the header parameters are looked at (the URI is not parsed);
+        // `from()`/`to()` and `validate()` check the whole value.
+        let (v, _) = self.first(name)?;
+        let v = std::str::from_utf8(v).ok()?;
+        crate::params::find(crate::params::trailing_params(v), param).flatten()
     }
 
     /// Call-ID (mandatory).
@@ -504,7 +516,11 @@ impl SipMessage {
         let (v, off) = self
             .first(HeaderName::CallId)
             .ok_or_else(|| self.missing("Call-ID"))?;
-        parse_call_id(&mut Cursor::new(v, off, "Call-ID header"))
+        parse_call_id(&mut Cursor::new(
+            text(v, off, "Call-ID header")?,
+            off,
+            "Call-ID header",
+        ))
     }
 
     /// CSeq (mandatory).
@@ -699,6 +715,17 @@ impl SipMessage {
 
     /// Whether Content-Type is `application/sdp`.
     pub fn has_sdp(&self) -> bool {
+        let Some((v, _)) = self.first(HeaderName::ContentType) else {
+            return false;
+        };
+        // Fast path for the usual spelling; anything else goes through the parser.
+        let v = scan::trim_lws(v);
+        if v.len() >= 15 && v[..15].eq_ignore_ascii_case(b"application/sdp") {
+            let rest = scan::trim_lws(&v[15..]);
+            if rest.is_empty() || rest[0] == b';' {
+                return true;
+            }
+        }
         matches!(self.content_type(), Some(Ok(t)) if t.is("application", "sdp"))
     }
 
@@ -743,8 +770,10 @@ impl SipMessage {
             }
         }
         self.via()?;
+        let via_off = self.first(HeaderName::Via).map_or(0, |(_, o)| o);
         for v in self.vias() {
-            v?;
+            v?.check_params()
+                .map_err(|e| Error::syntax("Via header", via_off, e))?;
         }
         for c in self.contacts() {
             c?;

@@ -92,7 +92,7 @@ impl<'a> Params<'a> {
     /// Iterates over the parameters in order.
     pub fn iter(&self) -> ParamsIter<'_> {
         ParamsIter {
-            s: self.raw.as_bytes(),
+            t: &self.raw,
             pos: 0,
         }
     }
@@ -161,7 +161,7 @@ impl fmt::Debug for Params<'_> {
 /// Iterator over a [`Params`] list.
 #[derive(Debug, Clone)]
 pub struct ParamsIter<'p> {
-    s: &'p [u8],
+    t: &'p str,
     pos: usize,
 }
 
@@ -169,7 +169,10 @@ impl<'p> Iterator for ParamsIter<'p> {
     type Item = Param<'p>;
 
     fn next(&mut self) -> Option<Param<'p>> {
-        let s = self.s;
+        let t = self.t;
+        let s = t.as_bytes();
+        // Every cut below is next to an ASCII delimiter, so on a char boundary.
+        let cut = |a: usize, b: usize| t.get(a..b).unwrap_or("");
         let ws = |p: &mut usize| {
             while *p < s.len() && scan::is_lws(s[*p]) {
                 *p += 1;
@@ -187,7 +190,7 @@ impl<'p> Iterator for ParamsIter<'p> {
         while p < s.len() && !matches!(s[p], b'=' | b';' | b',' | b' ' | b'\t' | b'\r' | b'\n') {
             p += 1;
         }
-        let name = scan::ascii_or_utf8(&s[ns..p]);
+        let name = cut(ns, p);
         let mut q = p;
         ws(&mut q);
         let mut value = None;
@@ -201,20 +204,51 @@ impl<'p> Iterator for ParamsIter<'p> {
                     e += if s[e] == b'\\' { 2 } else { 1 };
                 }
                 let e = e.min(s.len());
-                value = Some(scan::ascii_or_utf8(&s[vs..e]));
+                value = Some(cut(vs, e));
                 p = (e + 1).min(s.len());
             } else {
                 let vs = q;
                 while q < s.len() && !matches!(s[q], b';' | b',' | b' ' | b'\t' | b'\r' | b'\n') {
                     q += 1;
                 }
-                value = Some(scan::ascii_or_utf8(&s[vs..q]));
+                value = Some(cut(vs, q));
                 p = q;
             }
         }
         self.pos = p;
         Some((name, value))
     }
+}
+
+/// The value of `name` in a raw parameter list, borrowed from the list's text.
+pub(crate) fn find<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
+    ParamsIter { t: raw, pos: 0 }
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// The header parameters of a name-addr / addr-spec value without parsing the URI: they
+/// start after the `>` of a name-addr, or at the first `;` of an addr-spec (RFC 3261 §20).
+pub(crate) fn trailing_params(v: &str) -> &str {
+    let b = v.as_bytes();
+    let mut i = 0;
+    let mut in_quotes = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if in_quotes => i += 1,
+            b'"' => in_quotes = !in_quotes,
+            b'<' if !in_quotes => {
+                return match memchr::memchr(b'>', &b[i..]) {
+                    Some(j) => v.get(i + j + 1..).unwrap_or(""),
+                    None => "",
+                };
+            }
+            b';' if !in_quotes => return v.get(i..).unwrap_or(""),
+            _ => {}
+        }
+        i += 1;
+    }
+    ""
 }
 
 /// Which characters a parameter may use.
@@ -265,10 +299,7 @@ pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>, kind: ParamKind) -> Result<Pa
         }
         end = c.pos;
     }
-    let raw = &c.s[start..end];
-    // Quoted values may hold UTF-8; everything else is ASCII.
-    let raw = scan::utf8(raw).map_err(|_| c.err_at(start, "UTF-8 parameters"))?;
-    Ok(Params::from_raw(raw))
+    Ok(Params::from_raw(c.str(start, end)))
 }
 
 #[cfg(test)]
@@ -276,7 +307,7 @@ mod tests {
     use super::*;
 
     fn parse(s: &str, kind: ParamKind) -> Result<Params<'_>> {
-        let mut c = Cursor::new(s.as_bytes(), 0, "test");
+        let mut c = Cursor::new(s, 0, "test");
         let p = parse_params(&mut c, kind)?;
         if !c.at_end() {
             return Err(c.err("end"));

@@ -103,15 +103,19 @@ pub(crate) fn is_lws(b: u8) -> bool {
 #[derive(Debug, Clone)]
 pub(crate) struct Cursor<'a> {
     pub(crate) s: &'a [u8],
+    t: &'a str,
     pub(crate) pos: usize,
     base: usize,
     context: &'static str,
 }
 
 impl<'a> Cursor<'a> {
-    pub(crate) fn new(s: &'a [u8], base: usize, context: &'static str) -> Self {
+    /// Header values are checked to be UTF-8 once, when the cursor is made, so every slice
+    /// handed out later is a `&str` without another check.
+    pub(crate) fn new(t: &'a str, base: usize, context: &'static str) -> Self {
         Cursor {
-            s,
+            s: t.as_bytes(),
+            t,
             pos: 0,
             base,
             context,
@@ -135,6 +139,12 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn rest(&self) -> &'a [u8] {
         &self.s[self.pos.min(self.s.len())..]
+    }
+
+    /// The text between two positions (both at ASCII bytes, so on char boundaries).
+    #[inline]
+    pub(crate) fn str(&self, a: usize, b: usize) -> &'a str {
+        self.t.get(a..b).unwrap_or("")
     }
 
     /// Absolute offset of the current position.
@@ -232,7 +242,7 @@ impl<'a> Cursor<'a> {
             return Err(self.err(expected));
         }
         // Only ASCII bytes were accepted.
-        Ok(ascii(&self.s[start..self.pos]))
+        Ok(self.str(start, self.pos))
     }
 
     pub(crate) fn token(&mut self, expected: &'static str) -> Result<&'a str> {
@@ -276,9 +286,8 @@ impl<'a> Cursor<'a> {
                 Some(_) => self.pos += 1,
             }
         }
-        let raw = &self.s[start..self.pos];
+        let text = self.str(start, self.pos);
         self.pos += 1;
-        let text = utf8(raw).map_err(|_| self.err_at(start, "UTF-8 text in quoted string"))?;
         if !escaped {
             return Ok(Cow::Borrowed(text));
         }
@@ -301,10 +310,6 @@ impl<'a> Cursor<'a> {
 pub(crate) fn ascii(b: &[u8]) -> &str {
     // The class tables only admit ASCII, so this cannot fail; fall back to "" defensively.
     std::str::from_utf8(b).unwrap_or("")
-}
-
-pub(crate) fn utf8(b: &[u8]) -> std::result::Result<&str, std::str::Utf8Error> {
-    std::str::from_utf8(b)
 }
 
 /// Writes `s` as a quoted-string, escaping `"` and `\`.
@@ -368,9 +373,4 @@ pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
         }
     }
     s
-}
-
-/// `&str` of a slice cut at ASCII boundaries out of valid UTF-8.
-pub(crate) fn ascii_or_utf8(b: &[u8]) -> &str {
-    std::str::from_utf8(b).unwrap_or("")
 }

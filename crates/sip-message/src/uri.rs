@@ -102,7 +102,7 @@ impl Host<'_> {
 
     /// Parses a host (`example.com`, `192.0.2.1`, `[2001:db8::1]`).
     pub fn parse(s: &str) -> Result<Host<'_>> {
-        let mut c = Cursor::new(s.as_bytes(), 0, "host");
+        let mut c = Cursor::new(s, 0, "host");
         let h = parse_host(&mut c)?;
         if !c.at_end() {
             return Err(c.err("end of host"));
@@ -135,21 +135,24 @@ impl fmt::Display for Host<'_> {
 pub(crate) fn parse_host<'a>(c: &mut Cursor<'a>) -> Result<Host<'a>> {
     let start = c.pos;
     if c.eat(b'[') {
-        let inner = c.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        let is = c.pos;
+        c.take_while(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        let inner = c.str(is, c.pos);
         if !c.eat(b']') {
             return Err(c.err("']' closing the IPv6 reference"));
         }
-        let ip = scan::ascii(inner)
+        let ip = inner
             .parse::<Ipv6Addr>()
             .map_err(|_| c.err_at(start, "an IPv6 address"))?;
         return Ok(Host::Ipv6(ip));
     }
     let name = c.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
+    let name_str = c.str(start, c.pos);
     if name.is_empty() {
         return Err(c.err("a host name or address"));
     }
     if name.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        let ip = scan::ascii(name)
+        let ip = name_str
             .parse::<Ipv4Addr>()
             .map_err(|_| c.err_at(start, "an IPv4 address"))?;
         return Ok(Host::Ipv4(ip));
@@ -162,7 +165,7 @@ pub(crate) fn parse_host<'a>(c: &mut Cursor<'a>) -> Result<Host<'a>> {
     {
         return Err(c.err_at(start, "a host name"));
     }
-    Ok(Host::Domain(Cow::Borrowed(scan::ascii(name))))
+    Ok(Host::Domain(Cow::Borrowed(name_str)))
 }
 
 /// Parses `:port` if present.
@@ -190,7 +193,7 @@ pub(crate) enum UriEnd {
 impl<'a> Uri<'a> {
     /// Parses a complete URI.
     pub fn parse(s: &'a str) -> Result<Uri<'a>> {
-        parse_uri_bytes(s.as_bytes(), 0, "URI", UriEnd::Whole)
+        parse_uri_bytes(s, 0, "URI", UriEnd::Whole)
     }
 
     /// The SIP URI, if this is one.
@@ -291,7 +294,7 @@ impl<'a> From<SipUri<'a>> for Uri<'a> {
 /// Parses a URI from `s` (offset `base` in the message), which must be consumed entirely
 /// for [`UriEnd::Whole`].
 pub(crate) fn parse_uri_bytes<'a>(
-    s: &'a [u8],
+    s: &'a str,
     base: usize,
     context: &'static str,
     end: UriEnd,
@@ -325,13 +328,14 @@ pub(crate) fn parse_uri<'a>(c: &mut Cursor<'a>, end: UriEnd) -> Result<Uri<'a>> 
             UriEnd::Whole => b <= b' ' || b == 0x7f || b == b'>',
             UriEnd::AddrSpec => b <= b' ' || b == 0x7f || matches!(b, b';' | b',' | b'>'),
         };
-        let rest = c.take_while(|b| !stop(b) && b < 0x80);
+        c.take_while(|b| !stop(b) && b < 0x80);
+        let rest = c.str(rs, c.pos);
         if rest.is_empty() {
             return Err(c.err_at(rs, "the rest of the URI after the scheme"));
         }
         Ok(Uri::Other(AbsoluteUri {
-            scheme: Cow::Borrowed(scan::ascii(scheme)),
-            rest: Cow::Borrowed(scan::ascii(rest)),
+            scheme: Cow::Borrowed(c.str(start, start + scheme.len())),
+            rest: Cow::Borrowed(rest),
         }))
     }
 }
@@ -397,7 +401,7 @@ fn parse_sip_rest<'a>(c: &mut Cursor<'a>, secure: bool, end: UriEnd) -> Result<S
                 break;
             }
         }
-        headers = Some(Cow::Borrowed(scan::ascii(&c.s[hs..c.pos])));
+        headers = Some(Cow::Borrowed(c.str(hs, c.pos)));
     }
     Ok(SipUri {
         secure,
@@ -411,19 +415,21 @@ fn parse_sip_rest<'a>(c: &mut Cursor<'a>, secure: bool, end: UriEnd) -> Result<S
 }
 
 fn parse_tel_rest<'a>(c: &mut Cursor<'a>, end: UriEnd) -> Result<TelUri<'a>> {
+    let ns = c.pos;
     let number = c.take_while(|b| {
         b.is_ascii_hexdigit() || matches!(b, b'+' | b'*' | b'#' | b'-' | b'.' | b'(' | b')')
     });
     if number.is_empty() || number == b"+" {
         return Err(c.err("a telephone number"));
     }
+    let number = c.str(ns, c.pos);
     let params = if end == UriEnd::Whole {
         parse_params(c, ParamKind::Uri)?
     } else {
         Params::new()
     };
     Ok(TelUri {
-        number: Cow::Borrowed(scan::ascii(number)),
+        number: Cow::Borrowed(number),
         params,
     })
 }

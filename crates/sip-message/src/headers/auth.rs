@@ -105,7 +105,7 @@ impl<'a> Auth<'a> {
 
     /// Parses one challenge or credentials value.
     pub fn parse(s: &'a str) -> Result<Auth<'a>> {
-        let mut c = Cursor::new(s.as_bytes(), 0, "authentication header");
+        let mut c = Cursor::new(s, 0, "authentication header");
         let a = parse_auth(&mut c)?;
         c.skip_lws();
         if !c.at_end() {
@@ -122,15 +122,7 @@ impl<'a> Auth<'a> {
     /// The parameters in order.
     pub fn params(&self) -> AuthParams<'_> {
         AuthParams {
-            c: Cursor::new(
-                if self.token68 {
-                    b""
-                } else {
-                    self.raw.as_bytes()
-                },
-                0,
-                "auth-param",
-            ),
+            c: Cursor::new(if self.token68 { "" } else { &self.raw }, 0, "auth-param"),
         }
     }
 
@@ -283,7 +275,7 @@ pub(crate) fn parse_auth<'a>(c: &mut Cursor<'a>) -> Result<Auth<'a>> {
         c.pos = after;
         return Ok(Auth {
             scheme: Cow::Borrowed(scheme),
-            raw: Cow::Borrowed(scan::ascii(&c.s[start..after])),
+            raw: Cow::Borrowed(c.str(start, after)),
             token68: true,
         });
     }
@@ -318,7 +310,7 @@ pub(crate) fn parse_auth<'a>(c: &mut Cursor<'a>) -> Result<Auth<'a>> {
             break;
         }
     }
-    let raw = scan::utf8(&c.s[start..end]).map_err(|_| c.err_at(start, "UTF-8 auth-params"))?;
+    let raw = c.str(start, end);
     Ok(Auth {
         scheme: Cow::Borrowed(scheme),
         raw: Cow::Borrowed(raw),

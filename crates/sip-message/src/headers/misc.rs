@@ -27,7 +27,9 @@ impl fmt::Display for CSeq {
 pub(crate) fn parse_cseq(c: &mut Cursor<'_>, raw: &Bytes) -> Result<CSeq> {
     c.skip_lws();
     let at = c.pos;
-    let n = c.number("a sequence number")?;
+    let n = c
+        .number("a sequence number")
+        .map_err(|_| c.err_at(at, "a sequence number below 2**32"))?;
     let seq = u32::try_from(n).map_err(|_| c.err_at(at, "a sequence number below 2**32"))?;
     let before = c.pos;
     c.skip_lws();
@@ -47,7 +49,7 @@ pub(crate) fn parse_call_id<'a>(c: &mut Cursor<'a>) -> Result<&'a str> {
     if c.eat(b'@') {
         c.take_class(scan::WORD, false, "a word after '@' in the Call-ID")?;
     }
-    let id = scan::ascii(&c.s[start..c.pos]);
+    let id = c.str(start, c.pos);
     c.skip_lws();
     if !c.at_end() {
         return Err(c.err("end of the Call-ID"));
@@ -85,7 +87,7 @@ pub struct MediaType<'a> {
 impl<'a> MediaType<'a> {
     /// Parses `type/subtype;params`.
     pub fn parse(s: &'a str) -> Result<MediaType<'a>> {
-        let mut c = Cursor::new(s.as_bytes(), 0, "media type");
+        let mut c = Cursor::new(s, 0, "media type");
         let m = parse_media_type(&mut c)?;
         c.skip_lws();
         if !c.at_end() {
@@ -193,7 +195,7 @@ mod tests {
     #[test]
     fn cseq() {
         let raw = Bytes::from_static(b"0009\r\n  INVITE");
-        let mut c = Cursor::new(&raw, 0, "CSeq");
+        let mut c = Cursor::new("0009\r\n  INVITE", 0, "CSeq");
         let v = parse_cseq(&mut c, &raw).unwrap();
         assert_eq!(
             v,
@@ -203,17 +205,22 @@ mod tests {
             }
         );
         let raw = Bytes::from_static(b"36893488147419103232 REGISTER");
-        assert!(parse_cseq(&mut Cursor::new(&raw, 0, "CSeq"), &raw).is_err());
-        let raw = Bytes::from_static(b"4294967296 REGISTER");
-        assert!(parse_cseq(&mut Cursor::new(&raw, 0, "CSeq"), &raw).is_err());
+        assert!(
+            parse_cseq(
+                &mut Cursor::new("36893488147419103232 REGISTER", 0, "CSeq"),
+                &raw
+            )
+            .is_err()
+        );
+        assert!(parse_cseq(&mut Cursor::new("4294967296 REGISTER", 0, "CSeq"), &raw).is_err());
     }
 
     #[test]
     fn call_id_words() {
-        let s = b"intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{";
+        let s = "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{";
         assert!(parse_call_id(&mut Cursor::new(s, 0, "Call-ID")).is_ok());
-        assert!(parse_call_id(&mut Cursor::new(b"a b", 0, "Call-ID")).is_err());
-        assert!(parse_call_id(&mut Cursor::new(b"a@b@c", 0, "Call-ID")).is_err());
+        assert!(parse_call_id(&mut Cursor::new("a b", 0, "Call-ID")).is_err());
+        assert!(parse_call_id(&mut Cursor::new("a@b@c", 0, "Call-ID")).is_err());
     }
 
     #[test]

@@ -51,7 +51,7 @@ impl<'a> NameAddr<'a> {
 
     /// Parses a complete name-addr or addr-spec value.
     pub fn parse(s: &'a str) -> Result<NameAddr<'a>> {
-        let mut c = Cursor::new(s.as_bytes(), 0, "address");
+        let mut c = Cursor::new(s, 0, "address");
         let v = parse_name_addr(&mut c, true)?;
         c.skip_lws();
         if !c.at_end() {
@@ -171,29 +171,28 @@ pub(crate) fn parse_name_addr<'a>(c: &mut Cursor<'a>, addr_spec_ok: bool) -> Res
             // Either `token *(LWS token) <uri>` or an addr-spec (which starts `scheme:`).
             let save = c.pos;
             let mut end = c.pos;
+            let mut first_end = None;
             loop {
                 if c.token("").is_err() {
                     break;
                 }
                 end = c.pos;
+                first_end.get_or_insert(end);
                 c.skip_lws();
             }
+            let scheme_follows = first_end.is_some_and(|e| c.s.get(e) == Some(&b':'));
             if c.peek() == Some(b'<') && end > save {
-                display_name = Some(Cow::Borrowed(scan::ascii(&c.s[save..end])));
+                display_name = Some(Cow::Borrowed(c.str(save, end)));
+            } else if end > save && !scheme_follows {
+                // Tokens that are neither a display name nor a URI scheme: typically a
+                // display name with a non-token character (RFC 4475 baddn).
+                return Err(c.err_at(end, "'<' after the display name (quote non-token names)"));
             } else {
                 c.pos = save;
                 if !addr_spec_ok {
                     return Err(c.err("'<' starting a name-addr"));
                 }
-                let uri = parse_uri(c, UriEnd::AddrSpec).map_err(|e| {
-                    // A display name with a non-token character (RFC 4475 baddn) ends up
-                    // here; say what would have been valid.
-                    if end > save && c.peek() != Some(b'<') {
-                        c.err_at(end, "'<' after the display name (quote non-token names)")
-                    } else {
-                        e
-                    }
-                })?;
+                let uri = parse_uri(c, UriEnd::AddrSpec)?;
                 let params = parse_params(c, ParamKind::Header)?;
                 return Ok(NameAddr {
                     display_name: None,
@@ -207,7 +206,7 @@ pub(crate) fn parse_name_addr<'a>(c: &mut Cursor<'a>, addr_spec_ok: bool) -> Res
     c.pos += 1;
     let inner_start = c.pos;
     let close = memchr::memchr(b'>', c.rest()).ok_or_else(|| c.err("'>' closing the URI"))?;
-    let inner = &c.s[inner_start..inner_start + close];
+    let inner = c.str(inner_start, inner_start + close);
     let uri = parse_uri_bytes(inner, c.offset(), "URI", UriEnd::Whole)?;
     c.pos = inner_start + close + 1;
     let params = parse_params(c, ParamKind::Header)?;

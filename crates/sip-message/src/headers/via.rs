@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::params::{ParamKind, Params, parse_params};
 use crate::scan::{self, Cursor};
-use crate::uri::{Host, parse_host, parse_port};
+use crate::uri::{Host, parse_host};
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
@@ -131,7 +131,7 @@ impl<'a> Via<'a> {
 
     /// Parses one Via value.
     pub fn parse(s: &'a str) -> Result<Via<'a>> {
-        let mut c = Cursor::new(s.as_bytes(), 0, "Via header");
+        let mut c = Cursor::new(s, 0, "Via header");
         let v = parse_via(&mut c)?;
         c.skip_lws();
         if !c.at_end() {
@@ -163,6 +163,30 @@ impl<'a> Via<'a> {
     /// The `maddr` parameter.
     pub fn maddr(&self) -> Option<&str> {
         self.params.value("maddr")
+    }
+
+    /// Checks the parameters with a fixed syntax (`ttl` 0-255, `branch` a token value,
+    /// `received` an address, `rport` empty or a port); [`SipMessage::validate`] calls it.
+    ///
+    /// [`SipMessage::validate`]: crate::SipMessage::validate
+    pub fn check_params(&self) -> std::result::Result<(), &'static str> {
+        if self.params.contains("ttl") && self.ttl().is_none() {
+            return Err("a ttl parameter from 0 to 255");
+        }
+        if self.params.contains("branch")
+            && self.branch().is_none_or(|b| !b.bytes().all(scan::is_token))
+        {
+            return Err("a token branch parameter");
+        }
+        if self.params.contains("received") && self.received().is_none() {
+            return Err("an IP address in the received parameter");
+        }
+        match self.params.get("rport") {
+            Some(Some(p)) if !p.is_empty() && p.parse::<u16>().is_err() => {
+                Err("an rport parameter that is empty or a port")
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The `ttl` parameter, if present and 0-255.
@@ -233,17 +257,7 @@ pub(crate) fn parse_via<'a>(c: &mut Cursor<'a>) -> Result<Via<'a>> {
         c.pos = save;
         None
     };
-    let _ = parse_port;
     let params = parse_params(c, ParamKind::Header)?;
-    // Known parameters with a fixed syntax are checked here, so a bad one is reported.
-    for (n, v) in params.iter() {
-        if n.eq_ignore_ascii_case("ttl") && v.and_then(|v| v.parse::<u8>().ok()).is_none() {
-            return Err(c.err("a ttl parameter from 0 to 255"));
-        }
-        if n.eq_ignore_ascii_case("branch") && v.is_none_or(|v| !v.bytes().all(scan::is_token)) {
-            return Err(c.err("a token branch parameter"));
-        }
-    }
     Ok(Via {
         protocol,
         transport,
@@ -279,6 +293,25 @@ mod tests {
         assert_eq!(v.rport(), Some(Some(5071)));
         assert_eq!(v.received(), Some("::1".parse().unwrap()));
         assert_eq!(v.ttl(), Some(3));
+        assert!(v.check_params().is_ok());
+        assert!(
+            Via::parse("SIP/2.0/UDP h;ttl=300")
+                .unwrap()
+                .check_params()
+                .is_err()
+        );
+        assert!(
+            Via::parse("SIP/2.0/UDP h;rport=x")
+                .unwrap()
+                .check_params()
+                .is_err()
+        );
+        assert!(
+            Via::parse("SIP/2.0/UDP h;received=x")
+                .unwrap()
+                .check_params()
+                .is_err()
+        );
         assert_eq!(
             v.to_string(),
             "SIP/2.0/UNKNOWN [::1]:5070;rport=5071;received=::1;maddr=[::1];ttl=3"
@@ -292,7 +325,6 @@ mod tests {
             "SIP/2.0 host",
             "SIP/2.0/UDP",
             "SIP/2.0/UDP host:70000",
-            "SIP/2.0/UDP host;ttl=300",
             "SIP/2.0/UDPhost",
         ] {
             assert!(Via::parse(bad).is_err(), "{bad}");

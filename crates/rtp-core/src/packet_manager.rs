@@ -149,22 +149,17 @@ impl PacketManager {
 
     /// Places 16-bit linear samples whose first sample has RTP timestamp `timestamp`.
     pub fn write(&mut self, timestamp: u32, samples: &[i16]) -> WriteOutcome {
-        self.write_with(timestamp, samples.len(), |i| samples[i])
+        self.write_samples(timestamp, samples)
     }
 
     /// Places pyVoIP-style 8-bit unsigned linear samples (silence `0x80`).
     pub fn write_linear8(&mut self, timestamp: u32, samples: &[u8]) -> WriteOutcome {
-        self.write_with(timestamp, samples.len(), |i| {
-            g711::linear8::to_i16(samples[i])
-        })
+        let wide: Vec<i16> = samples.iter().map(|&s| g711::linear8::to_i16(s)).collect();
+        self.write_samples(timestamp, &wide)
     }
 
-    fn write_with(
-        &mut self,
-        timestamp: u32,
-        len: usize,
-        sample: impl Fn(usize) -> i16,
-    ) -> WriteOutcome {
+    fn write_samples(&mut self, timestamp: u32, samples: &[i16]) -> WriteOutcome {
+        let len = samples.len();
         if len == 0 {
             return WriteOutcome::Duplicate;
         }
@@ -205,20 +200,32 @@ impl PacketManager {
             self.advance((end - cap) as usize, None);
             offset -= end - cap;
         }
+        // `offset + keep <= cap` here, so the slots are at most two contiguous runs.
         let mut new = 0u64;
-        // `offset + keep <= cap` here, so one wrap at most; no division per sample.
         let cap = self.samples.len();
         let mut slot = (self.head + offset as usize) % cap;
-        for i in 0..keep {
-            if !self.filled[slot] {
-                self.filled[slot] = true;
-                self.samples[slot] = sample(skip + i);
-                new += 1;
+        let mut src = &samples[skip..];
+        while !src.is_empty() {
+            let run = src.len().min(cap - slot);
+            let (now, rest) = src.split_at(run);
+            let filled = &mut self.filled[slot..slot + run];
+            let dst = &mut self.samples[slot..slot + run];
+            if !filled.contains(&true) {
+                // The usual case: a hole exactly the packet's size.
+                dst.copy_from_slice(now);
+                filled.fill(true);
+                new += run as u64;
+            } else {
+                for ((d, f), &v) in dst.iter_mut().zip(filled.iter_mut()).zip(now) {
+                    if !*f {
+                        *f = true;
+                        *d = v;
+                        new += 1;
+                    }
+                }
             }
-            slot += 1;
-            if slot == cap {
-                slot = 0;
-            }
+            src = rest;
+            slot = (slot + run) % cap;
         }
         self.buffered += new as usize;
         self.stats.stored_samples += new;
@@ -248,27 +255,26 @@ impl PacketManager {
         };
         let overflow = out.is_none();
         let mut slot = self.head;
-        for i in 0..n {
-            let value = if self.filled[slot] {
-                self.filled[slot] = false;
-                self.buffered -= 1;
-                if overflow {
-                    self.stats.overflow_samples += 1;
-                }
-                self.samples[slot]
-            } else {
-                if !overflow {
-                    self.stats.silence_samples += 1;
-                }
-                0
-            };
+        let mut done = 0;
+        while done < n {
+            let run = (n - done).min(cap - slot);
+            let filled = &mut self.filled[slot..slot + run];
+            let present = filled.iter().filter(|&&f| f).count();
             if let Some(out) = out.as_deref_mut() {
-                out[i] = value;
+                let src = &self.samples[slot..slot + run];
+                for ((o, &v), &f) in out[done..done + run].iter_mut().zip(src).zip(filled.iter()) {
+                    *o = if f { v } else { 0 };
+                }
             }
-            slot += 1;
-            if slot == cap {
-                slot = 0;
+            filled.fill(false);
+            self.buffered -= present;
+            if overflow {
+                self.stats.overflow_samples += present as u64;
+            } else {
+                self.stats.silence_samples += (run - present) as u64;
             }
+            done += run;
+            slot = (slot + run) % cap;
         }
         self.head = (self.head + n) % cap;
         self.cursor = Some(cursor.wrapping_add(n as u32));
@@ -461,6 +467,36 @@ mod tests {
         assert_eq!(m.buffered(), 100);
         assert_eq!(m.cursor(), Some(150));
         assert_eq!(m.read(100), big[150..].to_vec());
+    }
+
+    #[test]
+    fn overlapping_payloads_fill_only_the_missing_part() {
+        let mut m = no_delay(300);
+        m.write(0, &frame(1, 160));
+        m.read(200);
+        // 160..360: 40 late samples, 160 stored at 200..360 (wrapping the ring end at 300).
+        m.write(160, &frame(2, 200));
+        // 120..280: 80 late, 80 already there.
+        assert_eq!(m.write(120, &frame(3, 160)), WriteOutcome::Duplicate);
+        // 340..380: 20 already there, 20 new.
+        assert_eq!(m.write(340, &frame(4, 40)), WriteOutcome::Stored);
+        let out = m.read(400);
+        assert_eq!(&out[..160], &frame(2, 200)[40..]);
+        assert_eq!(&out[160..180], &frame(4, 40)[20..]);
+        assert!(out[180..].iter().all(|&s| s == 0));
+        assert_eq!(m.stats().duplicate_samples, 80 + 20);
+        assert_eq!(m.stats().late_samples, 40 + 80);
+    }
+
+    #[test]
+    fn reads_longer_than_the_capacity() {
+        let mut m = no_delay(100);
+        m.write(0, &frame(1, 100));
+        let out = m.read(250);
+        assert_eq!(&out[..100], &frame(1, 100)[..]);
+        assert!(out[100..].iter().all(|&s| s == 0));
+        assert_eq!(m.cursor(), Some(250));
+        assert_eq!(m.buffered(), 0);
     }
 
     #[test]

@@ -384,9 +384,14 @@ impl RtpSender {
         let silence = self.config.codec.silence();
         let payload = &mut buf[FIXED_HEADER_LEN..FIXED_HEADER_LEN + n];
         let have = n.min(self.audio.len());
-        for (out, s) in payload.iter_mut().zip(self.audio.drain(..have)) {
-            *out = self.config.codec.encode_sample(s);
-        }
+        // The queue is a ring: encode its (at most two) contiguous parts with the slice
+        // encoder, which is much faster than sample by sample.
+        let (first, second) = self.audio.as_slices();
+        let from_first = have.min(first.len());
+        let codec = self.config.codec;
+        codec.encode(&first[..from_first], &mut payload[..from_first]);
+        codec.encode(&second[..have - from_first], &mut payload[from_first..have]);
+        self.audio.drain(..have);
         payload[have..].fill(silence);
         // Header written in place around the payload already in `buf`.
         let header = RtpPacket {

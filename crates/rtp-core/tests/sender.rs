@@ -305,3 +305,30 @@ fn on_hold_nothing_is_sent_and_media_time_runs_on() {
     assert_eq!(p.timestamp, (u32::MAX - 800).wrapping_add(160 * 101));
     assert_eq!(p.payload, &[g711::ulaw::encode(700); 160][..]);
 }
+
+#[test]
+fn audio_written_in_odd_chunks_comes_out_in_order() {
+    let mut s = RtpSender::new(config(AudioCodec::Pcmu));
+    let audio: Vec<i16> = (0..16_000)
+        .map(|i| ((i * 7919) % 30_000 - 15_000) as i16)
+        .collect();
+    let t0 = Instant::now();
+    s.start(t0);
+    let mut written = 0;
+    let mut sent = Vec::new();
+    let mut tick = 0u64;
+    // Keep the queue between half a packet and three packets full, so the queue's ring
+    // wraps many times.
+    while sent.len() < 16_000 {
+        while written < audio.len() && s.queued_samples() < 480 {
+            let n = [97, 211, 53, 160][(written / 97) % 4].min(audio.len() - written);
+            s.write_i16(&audio[written..written + n]);
+            written += n;
+        }
+        for wire in poll(&mut s, t0 + ms(20 * tick)) {
+            sent.extend_from_slice(RtpPacket::parse(&wire).unwrap().payload);
+        }
+        tick += 1;
+    }
+    assert_eq!(&sent[..16_000], &g711::ulaw::encode_vec(&audio)[..]);
+}

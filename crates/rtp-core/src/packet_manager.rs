@@ -10,7 +10,10 @@
 //! audio. Every read advances the cursor by the amount read, whether audio was there or
 //! not. When the caller reads in real time (one 20 ms frame every 20 ms), a packet that
 //! arrives up to `playout_delay` later than the first packet's pace still lands before it
-//! is read: jitter up to the playout delay costs no audio.
+//! is read: jitter up to the playout delay costs no audio. At the start of each talk spurt
+//! (marker bit, [`PacketManager::start_talk_spurt`]) an idle buffer is re-anchored the same
+//! way, so clock drift between sender and reader cannot make the latency creep up across
+//! silences.
 //!
 //! # Memory policy
 //! The buffer holds at most `capacity` samples ahead of the cursor (default 2 s at 8 kHz;
@@ -145,6 +148,24 @@ impl PacketManager {
         self.head = 0;
         self.cursor = None;
         self.buffered = 0;
+    }
+
+    /// Marks the start of a talk spurt (an RTP packet with the marker bit) at `timestamp`.
+    /// If no audio is waiting, the cursor is re-anchored `playout_delay` before it, as for
+    /// the first packet: the latency goes back to the playout delay after each silence,
+    /// so a sender clock slightly faster than the reader's cannot make it creep up.
+    /// Returns whether the cursor moved.
+    pub fn start_talk_spurt(&mut self, timestamp: u32) -> bool {
+        if self.buffered != 0 {
+            return false;
+        }
+        let anchor = timestamp.wrapping_sub(self.delay);
+        if self.cursor == Some(anchor) {
+            return false;
+        }
+        self.reset();
+        self.start_timeline(timestamp);
+        true
     }
 
     /// Places 16-bit linear samples whose first sample has RTP timestamp `timestamp`.
@@ -497,6 +518,26 @@ mod tests {
         assert!(out[100..].iter().all(|&s| s == 0));
         assert_eq!(m.cursor(), Some(250));
         assert_eq!(m.buffered(), 0);
+    }
+
+    #[test]
+    fn talk_spurts_re_anchor_only_an_idle_buffer() {
+        let mut m = PacketManager::new(PacketManagerConfig {
+            capacity: 4000,
+            playout_delay: 320,
+        });
+        m.write(0, &frame(1, 160));
+        assert!(!m.start_talk_spurt(160), "audio is waiting");
+        m.read(480);
+        // The sender's clock ran 100 samples fast over the silence: re-anchor.
+        assert!(m.start_talk_spurt(8100));
+        assert_eq!(m.cursor(), Some(8100 - 320));
+        m.write(8100, &frame(2, 160));
+        assert_eq!(m.read(320), vec![0; 320]);
+        assert_eq!(m.read(160), frame(2, 160));
+        // Cursor now 8260: a talk spurt at 8580 (= 8260 + delay) changes nothing.
+        assert!(!m.start_talk_spurt(8580));
+        assert_eq!(m.cursor(), Some(8260));
     }
 
     #[test]

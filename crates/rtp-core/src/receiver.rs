@@ -247,6 +247,9 @@ impl RtpReceiver {
             return Ok(Received::Audio(WriteOutcome::Duplicate));
         }
         self.update_jitter(now, &packet, codec);
+        if packet.marker {
+            self.manager.start_talk_spurt(packet.timestamp);
+        }
         self.decode_buf.resize(packet.payload.len(), 0);
         codec.decode(packet.payload, &mut self.decode_buf);
         let outcome = self.manager.write(packet.timestamp, &self.decode_buf);

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -236,6 +236,23 @@ impl fmt::Debug for SipTransport {
 
 const READ_CHUNK: usize = 16 * 1024;
 
+/// An IPv4-mapped IPv6 address (a dual-stack socket's view of an IPv4 peer) as plain IPv4,
+/// so one peer has one key whichever socket saw it.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+/// The form of `target` a socket bound to `local` can send to: IPv4 peers of an IPv6
+/// (dual-stack) socket are addressed as IPv4-mapped IPv6.
+fn for_socket(target: SocketAddr, local: SocketAddr) -> SocketAddr {
+    match (target.ip(), local) {
+        (IpAddr::V4(v4), SocketAddr::V6(_)) => {
+            SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), target.port())
+        }
+        _ => target,
+    }
+}
+
 impl SipTransport {
     /// Binds the socket (and, for TCP/TLS, starts listening) and spawns the receive tasks
     /// on the current tokio runtime.
@@ -358,7 +375,7 @@ impl SipTransport {
     ) -> Result<Option<ConnectionId>> {
         let s = &self.shared;
         if let Some(udp) = &s.udp {
-            udp.send_to(&bytes, target).await?;
+            udp.send_to(&bytes, for_socket(target, s.local)).await?;
             return Ok(None);
         }
         // One retry: a connection found in the table may be closing right now.
@@ -422,6 +439,7 @@ impl SipTransport {
     /// Connects unless a concurrent caller already did: concurrent sends to a new peer
     /// share one connection instead of racing to open several.
     async fn connect_once(&self, target: SocketAddr, name: Option<&str>) -> Result<ConnectionId> {
+        let target = canonical(target);
         let gate = {
             let mut c = self
                 .shared
@@ -469,6 +487,7 @@ impl SipTransport {
     }
 
     async fn connect(&self, target: SocketAddr, name: Option<&str>) -> Result<ConnectionId> {
+        let target = canonical(target);
         let s = &self.shared;
         let mode = s.config.mode;
         let slot = s.reserve_slot()?;
@@ -560,6 +579,7 @@ impl Drop for Slot {
 
 impl Shared {
     fn lookup(&self, target: SocketAddr) -> Option<ConnectionId> {
+        let target = canonical(target);
         let conns = self.conns.lock().unwrap_or_else(|e| e.into_inner());
         conns
             .by_peer
@@ -641,7 +661,7 @@ async fn udp_loop(shared: Arc<Shared>, udp: Arc<UdpSocket>) {
     loop {
         let (n, src) = tokio::select! {
             r = udp.recv_from(&mut buf) => match r {
-                Ok(x) => x,
+                Ok((n, src)) => (n, canonical(src)),
                 Err(e) => {
                     // ICMP port-unreachable from an earlier send shows up here on some
                     // systems; it says nothing about this socket.
@@ -664,7 +684,7 @@ async fn udp_loop(shared: Arc<Shared>, udp: Arc<UdpSocket>) {
                 }
             }
             Err(Some(resp)) => {
-                let _ = udp.send_to(&resp, src).await;
+                let _ = udp.send_to(&resp, for_socket(src, local)).await;
             }
             Err(None) => {}
         }
@@ -677,7 +697,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, acceptor: Optio
     loop {
         let (tcp, peer) = tokio::select! {
             r = listener.accept() => match r {
-                Ok(x) => x,
+                Ok((tcp, peer)) => (tcp, canonical(peer)),
                 Err(e) => {
                     // Usually EMFILE: wait instead of spinning.
                     warn!(error = %e, "accept failed");

@@ -144,6 +144,12 @@ impl Table {
                 };
                 self.by_branch.remove(&old);
             }
+            // Keys of closed dialogs stay in the order queue; drop them now and then so the
+            // queue stays within twice the limit.
+            if self.branch_order.len() > 2 * max.max(16) {
+                let live = &self.by_branch;
+                self.branch_order.retain(|k| live.contains_key(k));
+            }
         }
     }
 
@@ -844,5 +850,48 @@ async fn via_target(
     match via.received() {
         Some(ip) => Ok((SocketAddr::new(ip, port), None)),
         None => host_addr(&via.host, port, transport).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transaction_table_stays_bounded() {
+        let mut t = Table::default();
+        let max = 32;
+        for round in 0..50 {
+            let id = t.insert(format!("c{round}"), Some("a".into()), None);
+            for i in 0..10 {
+                t.remember_branch((format!("z9hG4bK{round}-{i}"), Method::Invite), id, max);
+            }
+            assert!(t.by_branch.len() <= max);
+            assert!(t.branch_order.len() <= 2 * max + 1);
+            if round % 2 == 0 {
+                t.remove(id);
+            }
+        }
+        // Removing a dialog forgets its call id and branches.
+        let ids: Vec<u64> = t.dialogs.keys().copied().collect();
+        for id in ids {
+            t.remove(id);
+        }
+        assert!(t.by_call_id.is_empty() && t.by_branch.is_empty() && t.dialogs.is_empty());
+    }
+
+    #[test]
+    fn tags_match_exactly_then_as_wildcards() {
+        let mut t = Table::default();
+        let a = t.insert("c".into(), Some("l1".into()), None);
+        // The first response with a remote tag completes the dialog.
+        assert_eq!(t.find_dialog("c", Some("l1"), Some("r1")), Some(a));
+        assert_eq!(t.dialogs[&a].remote_tag.as_deref(), Some("r1"));
+        // A second dialog of the same call (a fork) with another remote tag.
+        let b = t.insert("c".into(), Some("l1".into()), Some("r2".into()));
+        assert_eq!(t.find_dialog("c", Some("l1"), Some("r2")), Some(b));
+        assert_eq!(t.find_dialog("c", Some("l1"), Some("r1")), Some(a));
+        assert_eq!(t.find_dialog("c", Some("other"), Some("r1")), None);
+        assert_eq!(t.find_dialog("nope", Some("l1"), Some("r1")), None);
     }
 }

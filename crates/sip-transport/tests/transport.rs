@@ -551,3 +551,35 @@ async fn close_stops_everything() {
         .unwrap();
     assert_eq!(again.local_addr(), to);
 }
+
+#[tokio::test]
+async fn dual_stack_socket_sees_ipv4_peers_as_ipv4() {
+    // [::] without IPV6_V6ONLY also receives IPv4; peers are reported as plain IPv4 and
+    // can be answered at that address.
+    let mut cfg = config(TransportMode::Udp, "[::]:0".parse().unwrap(), None);
+    cfg.socket.only_v6 = Some(false);
+    let (server, mut incoming) = SipTransport::bind(cfg).await.unwrap();
+    let to: std::net::SocketAddr = format!("127.0.0.1:{}", server.local_addr().port())
+        .parse()
+        .unwrap();
+    let (client, mut replies) = SipTransport::bind(config(TransportMode::Udp, v4(), None))
+        .await
+        .unwrap();
+    client
+        .send_to(to, options(to, TransportMode::Udp, "ds", "1").into())
+        .await
+        .unwrap();
+    let got = recv(&mut incoming).await;
+    assert_eq!(got.source, client.local_addr());
+    let ok = got
+        .message
+        .response(sip_message::SipStatus::OK)
+        .to_tag("x")
+        .build()
+        .unwrap();
+    server.reply(&got, ok.to_bytes()).await.unwrap();
+    assert_eq!(
+        recv(&mut replies).await.message.status().unwrap().code(),
+        200
+    );
+}

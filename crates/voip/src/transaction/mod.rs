@@ -9,7 +9,7 @@
 //!
 //! What it does:
 //! - The four state machines (client/server, INVITE/non-INVITE) with timers A-M
-//!   ([`Timer`](crate::timer::Timer)); retransmission timers (A, E, G) only over UDP,
+//!   ([`Timer`]); retransmission timers (A, E, G) only over UDP,
 //!   lingering timers (D, I, J, K) zero over TCP/TLS.
 //! - The client INVITE transaction ACKs non-2xx final responses itself (§17.1.1.3). A 2xx
 //!   moves it to RFC 6026's Accepted state for 64*T1 (Timer M): further 2xx responses go

@@ -76,14 +76,15 @@ pub fn events(layer: &mut TransactionLayer) -> Vec<TransactionEvent> {
     std::iter::from_fn(|| layer.poll_event()).collect()
 }
 
+/// Transmissions with their time offsets.
+pub type Sent = Vec<(Duration, Transmit)>;
+/// Events with their time offsets.
+pub type Events = Vec<(Duration, TransactionEvent)>;
+
 /// Runs the timers from `start` until `end` inclusive, jumping from deadline to deadline as
 /// a driver would; returns every transmission with its time offset from `t0`, and the
 /// events with theirs.
-pub fn run_until(
-    layer: &mut TransactionLayer,
-    t0: Instant,
-    end: Instant,
-) -> (Vec<(Duration, Transmit)>, Vec<(Duration, TransactionEvent)>) {
+pub fn run_until(layer: &mut TransactionLayer, t0: Instant, end: Instant) -> (Sent, Events) {
     let mut sent = Vec::new();
     let mut evs = Vec::new();
     while let Some(at) = layer.poll_timeout() {

@@ -8,5 +8,6 @@
 pub mod auth;
 pub mod dialog;
 pub mod registration;
+pub mod sdp_negotiation;
 pub mod timer;
 pub mod transaction;

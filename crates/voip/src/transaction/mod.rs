@@ -73,6 +73,61 @@
 //! assert_eq!(layer.poll_event(), Some(TransactionEvent::Terminated { key }));
 //! assert!(layer.is_empty());
 //! ```
+//!
+//! The server side: an INVITE arrives, the TU answers 200 OK, the layer retransmits the
+//! 2xx (T1, 2*T1, ... up to T2) until the ACK comes (with its own branch), and hands that
+//! ACK to the TU.
+//!
+//! ```
+//! use std::time::{Duration, Instant};
+//! use bytes::Bytes;
+//! use sip_message::{SipMessage, SipStatus};
+//! use voip::transaction::{Received, Target, TransactionConfig, TransactionLayer};
+//!
+//! let caller = Target::udp("127.0.0.1:5062".parse().unwrap());
+//! let mut layer = TransactionLayer::new(TransactionConfig::default());
+//! let t0 = Instant::now();
+//! let invite = SipMessage::parse(Bytes::from_static(
+//!     b"INVITE sip:bob@127.0.0.1 SIP/2.0\r\n\
+//!       Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKdoc2;rport\r\n\
+//!       From: <sip:alice@127.0.0.1>;tag=a2\r\nTo: <sip:bob@127.0.0.1>\r\n\
+//!       Call-ID: doc2@127.0.0.1\r\nCSeq: 7 INVITE\r\nMax-Forwards: 70\r\n\
+//!       Content-Length: 0\r\n\r\n",
+//! )).unwrap();
+//! let Received::NewRequest { key, msg } = layer.receive(t0, invite, caller) else {
+//!     panic!("a new INVITE")
+//! };
+//! let ok = msg.response(SipStatus::OK).to_tag("b2").build().unwrap();
+//! layer.respond(t0 + Duration::from_millis(50), key, ok.clone()).unwrap();
+//! assert_eq!(layer.poll_transmit().unwrap().bytes, ok.to_bytes());
+//!
+//! // Nothing acknowledged it: at T1 the 2xx goes out again.
+//! layer.handle_timeout(t0 + Duration::from_millis(550));
+//! assert_eq!(layer.poll_transmit().unwrap().bytes, ok.to_bytes());
+//!
+//! let ack = SipMessage::parse(Bytes::from_static(
+//!     b"ACK sip:bob@127.0.0.1 SIP/2.0\r\n\
+//!       Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKdoc3\r\n\
+//!       From: <sip:alice@127.0.0.1>;tag=a2\r\nTo: <sip:bob@127.0.0.1>;tag=b2\r\n\
+//!       Call-ID: doc2@127.0.0.1\r\nCSeq: 7 ACK\r\nMax-Forwards: 70\r\n\
+//!       Content-Length: 0\r\n\r\n",
+//! )).unwrap();
+//! let got = layer.receive(t0 + Duration::from_millis(600), ack, caller);
+//! assert!(matches!(got, Received::Ack { invite: Some(k), .. } if k == key));
+//! // No more retransmissions; only Timer L (64*T1) is left, absorbing INVITE copies.
+//! layer.handle_timeout(t0 + Duration::from_secs(10));
+//! assert!(layer.poll_transmit().is_none());
+//! ```
+//!
+//! A driver loop (tokio or otherwise) does, in order: feed what arrived
+//! ([`receive`](TransactionLayer::receive)) and what the TU decided
+//! ([`send_request`](TransactionLayer::send_request),
+//! [`respond`](TransactionLayer::respond), [`send_ack`](TransactionLayer::send_ack)); call
+//! [`handle_timeout`](TransactionLayer::handle_timeout) when the deadline of
+//! [`poll_timeout`](TransactionLayer::poll_timeout) passed; then drain
+//! [`poll_transmit`](TransactionLayer::poll_transmit) to the sockets and
+//! [`poll_event`](TransactionLayer::poll_event) to the TU; sleep until the next
+//! [`poll_timeout`](TransactionLayer::poll_timeout) or the next input.
 
 mod build;
 mod client;

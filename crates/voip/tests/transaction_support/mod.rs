@@ -81,7 +81,7 @@ pub type Sent = Vec<(Duration, Transmit)>;
 /// Events with their time offsets.
 pub type Events = Vec<(Duration, TransactionEvent)>;
 
-/// Runs the timers from `start` until `end` inclusive, jumping from deadline to deadline as
+/// Runs the timers until `end` inclusive, jumping from deadline to deadline as
 /// a driver would; returns every transmission with its time offset from `t0`, and the
 /// events with theirs.
 pub fn run_until(layer: &mut TransactionLayer, t0: Instant, end: Instant) -> (Sent, Events) {

@@ -15,38 +15,49 @@
 //! way, so clock drift between sender and reader cannot make the latency creep up across
 //! silences.
 //!
-//! # Memory policy
+//! # Memory and latency policy
 //! The buffer holds at most `capacity` samples ahead of the cursor (default 2 s at 8 kHz;
-//! 32 KiB of samples plus one flag byte per sample), allocated once.
-//! - A payload that would end past the window slides the window forward: the oldest
-//!   unread samples are dropped (counted in [`ManagerStats::overflow_samples`]). This is
-//!   what happens when the reader falls behind.
-//! - A payload that starts a whole window or more beyond the end of the window (two
-//!   capacities ahead of the cursor), or ends more than a whole window behind the cursor,
-//!   is taken as a new timeline (sender restarted, timestamp jump):
-//!   the buffer is emptied and restarted at that payload ([`ManagerStats::resets`]).
+//! 32 KiB of samples plus one flag byte per sample), allocated once, and keeps at most
+//! `max_latency` samples of audio ahead of the cursor (default 500 ms).
+//! - A payload that would end more than `max_latency` ahead (the reader stalled, or the
+//!   sender's clock runs faster than the reader's) drops the oldest unread audio so the
+//!   payload lands `playout_delay` ahead again (counted in
+//!   [`ManagerStats::overflow_samples`]): one glitch instead of an ever-growing delay.
+//! - The newest audio arriving late into an empty buffer means the reader overtook the
+//!   stream (its clock runs faster, or the network delay grew): the timeline restarts
+//!   `playout_delay` behind that payload ([`ManagerStats::resets`]) instead of dropping
+//!   every packet from then on. Late packets that are not the newest (stragglers) are
+//!   dropped as late ([`ManagerStats::late_samples`]); a late head is cut off.
+//! - A payload that starts two capacities or more ahead of the cursor, or ends more than a
+//!   whole capacity behind it, is taken as a new timeline (sender restarted, timestamp
+//!   jump): the buffer is emptied and restarted at that payload ([`ManagerStats::resets`]).
 //!   pyVoIP wipes its buffer in the same spirit past 100,000 bytes, but never bounds the
 //!   forward direction.
-//! - Samples behind the cursor are dropped as late ([`ManagerStats::late_samples`]).
 //!
 //! Timestamps are 32-bit and wrap; all comparisons use serial-number arithmetic.
 
 /// Sizing and delay of a [`PacketManager`], in samples (timestamp units).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PacketManagerConfig {
-    /// Samples the buffer can hold ahead of the read cursor (at least 1).
+    /// Samples the buffer can hold ahead of the read cursor (at least 2).
     pub capacity: usize,
     /// Samples of silence read before the first audio, which is how much jitter is
     /// absorbed. Clamped to `capacity / 2`.
     pub playout_delay: u32,
+    /// Most audio (in samples) allowed ahead of the read cursor. When a payload would end
+    /// further ahead (the reader stalled, or the sender's clock runs faster), the oldest
+    /// audio is dropped so the payload lands `playout_delay` ahead again: one glitch
+    /// instead of an ever-growing delay. Clamped to `playout_delay + 1 ..= capacity`.
+    pub max_latency: usize,
 }
 
 impl Default for PacketManagerConfig {
-    /// 2 s of capacity and 60 ms of playout delay at 8 kHz.
+    /// 2 s of capacity, 60 ms of playout delay and 500 ms of maximum latency at 8 kHz.
     fn default() -> Self {
         PacketManagerConfig {
             capacity: 16_000,
             playout_delay: 480,
+            max_latency: 4_000,
         }
     }
 }
@@ -60,7 +71,8 @@ pub enum WriteOutcome {
     Duplicate,
     /// Everything lay behind the read cursor: too late, dropped.
     Late,
-    /// The payload started a new timeline; the buffer was emptied first.
+    /// The payload restarted the timeline (timestamp jump, or the reader had overtaken
+    /// the stream); the buffer was emptied first and the payload stored.
     Reset,
 }
 
@@ -77,7 +89,8 @@ pub struct ManagerStats {
     pub overflow_samples: u64,
     /// Samples read where nothing had arrived (silence inserted), after the first write.
     pub silence_samples: u64,
-    /// Times the buffer restarted on a new timeline.
+    /// Times the buffer restarted its timeline (timestamp jump, or the reader had
+    /// overtaken the stream).
     pub resets: u64,
 }
 
@@ -93,6 +106,9 @@ pub struct PacketManager {
     /// Filled slots ahead of the cursor.
     buffered: usize,
     delay: u32,
+    max_latency: usize,
+    /// RTP timestamp just after the newest sample ever written.
+    newest_end: Option<u32>,
     stats: ManagerStats,
 }
 
@@ -105,14 +121,17 @@ impl Default for PacketManager {
 impl PacketManager {
     /// An empty buffer.
     pub fn new(config: PacketManagerConfig) -> Self {
-        let capacity = config.capacity.max(1);
+        let capacity = config.capacity.max(2);
+        let delay = config.playout_delay.min((capacity / 2) as u32);
         PacketManager {
             samples: vec![0; capacity].into_boxed_slice(),
             filled: vec![false; capacity].into_boxed_slice(),
             head: 0,
             cursor: None,
             buffered: 0,
-            delay: config.playout_delay.min((capacity / 2) as u32),
+            delay,
+            max_latency: config.max_latency.clamp(delay as usize + 1, capacity),
+            newest_end: None,
             stats: ManagerStats::default(),
         }
     }
@@ -125,6 +144,11 @@ impl PacketManager {
     /// The playout delay in samples.
     pub fn playout_delay(&self) -> u32 {
         self.delay
+    }
+
+    /// The most audio, in samples, kept ahead of the read cursor.
+    pub fn max_latency(&self) -> usize {
+        self.max_latency
     }
 
     /// The RTP timestamp of the next sample [`read`](Self::read) returns, once known.
@@ -148,6 +172,7 @@ impl PacketManager {
         self.head = 0;
         self.cursor = None;
         self.buffered = 0;
+        self.newest_end = None;
     }
 
     /// Marks the start of a talk spurt (an RTP packet with the marker bit) at `timestamp`.
@@ -192,7 +217,15 @@ impl PacketManager {
         };
         let mut offset = timestamp.wrapping_sub(cursor) as i32 as i64;
         let end = offset + len as i64;
-        if offset >= 2 * cap || end < -cap {
+        // The newest audio so far arriving late into an empty buffer means the reader has
+        // overtaken the stream (its clock runs faster than the sender's, or the network
+        // delay grew): start again `playout_delay` behind it rather than dropping every
+        // packet from now on. A late packet that is not the newest is a straggler.
+        let newest = self
+            .newest_end
+            .is_none_or(|n| (timestamp.wrapping_sub(n) as i32) >= 0);
+        let overtaken = offset < 0 && newest && self.buffered == 0;
+        if offset >= 2 * cap || end < -cap || overtaken {
             self.reset();
             self.stats.resets += 1;
             self.start_timeline(timestamp);
@@ -201,6 +234,10 @@ impl PacketManager {
         } else if end <= 0 {
             self.stats.late_samples += len as u64;
             return WriteOutcome::Late;
+        }
+        let end_ts = timestamp.wrapping_add(len as u32);
+        if newest || self.newest_end.is_none() {
+            self.newest_end = Some(end_ts);
         }
         let mut skip = 0usize;
         if offset < 0 {
@@ -217,9 +254,13 @@ impl PacketManager {
         }
         let keep = len - skip;
         let end = offset + keep as i64;
-        if end > cap {
-            self.advance((end - cap) as usize, None);
-            offset -= end - cap;
+        let max_latency = self.max_latency as i64;
+        if end > max_latency {
+            // Drop the oldest audio so this payload starts `playout_delay` ahead (or, if it
+            // is longer than the window allows, so it ends at the maximum latency).
+            let shift = (offset - i64::from(self.delay)).max(end - max_latency);
+            self.advance(shift as usize, None);
+            offset -= shift;
         }
         // `offset + keep <= cap` here, so the slots are at most two contiguous runs.
         let mut new = 0u64;
@@ -350,6 +391,7 @@ mod tests {
         PacketManager::new(PacketManagerConfig {
             capacity,
             playout_delay: 0,
+            max_latency: capacity,
         })
     }
 
@@ -393,17 +435,61 @@ mod tests {
     #[test]
     fn late_packets_are_dropped_partly_late_keep_their_tail() {
         let mut m = no_delay(4000);
-        m.write(1000, &frame(2, 50));
+        m.write(1000, &frame(1, 50));
+        m.write(1200, &frame(2, 50));
         assert_eq!(
             m.read(100),
-            frame(2, 50).into_iter().chain([0; 50]).collect::<Vec<_>>()
+            frame(1, 50).into_iter().chain([0; 50]).collect::<Vec<_>>()
         );
-        assert_eq!(m.write(900, &frame(1, 100)), WriteOutcome::Late);
-        // Covers 1060..1120; the cursor is at 1100: 40 late samples, 20 stored.
+        assert_eq!(m.write(900, &frame(9, 100)), WriteOutcome::Late);
+        // A straggler covering 1060..1120 with the cursor at 1100: 40 late, 20 stored.
         assert_eq!(m.write(1060, &frame(3, 60)), WriteOutcome::Stored);
         let out = m.read(120);
         assert_eq!(&out[..20], &frame(3, 60)[40..]);
+        assert!(out[20..100].iter().all(|&s| s == 0));
+        assert_eq!(&out[100..], &frame(2, 50)[..20]);
         assert_eq!(m.stats().late_samples, 140);
+    }
+
+    #[test]
+    fn a_reader_that_overtook_the_stream_re_anchors() {
+        // The reader's clock runs fast: it has read past the newest audio, so the next
+        // packet is late although nothing was lost. Start again `playout_delay` behind it.
+        let mut m = PacketManager::new(PacketManagerConfig {
+            capacity: 4000,
+            playout_delay: 320,
+            ..Default::default()
+        });
+        m.write(0, &frame(1, 160));
+        m.read(320 + 160 + 200);
+        assert_eq!(m.write(160, &frame(2, 160)), WriteOutcome::Reset);
+        assert_eq!(m.cursor(), Some(160u32.wrapping_sub(320)));
+        assert_eq!(m.read(320), vec![0; 320]);
+        assert_eq!(m.read(160), frame(2, 160));
+        assert_eq!(m.stats().late_samples, 0);
+    }
+
+    #[test]
+    fn latency_beyond_the_maximum_drops_back_to_the_playout_delay() {
+        // The reader stalled (or the sender runs fast): audio piles up past 500 samples.
+        let mut m = PacketManager::new(PacketManagerConfig {
+            capacity: 4000,
+            playout_delay: 160,
+            max_latency: 500,
+        });
+        m.write(0, &frame(1, 160)); // offsets 160..320
+        m.write(160, &frame(2, 160)); // 320..480
+        assert_eq!(m.stats().overflow_samples, 0);
+        m.write(320, &frame(3, 160)); // would end at 640 > 500
+        // Dropped until frame 3 starts 160 ahead: 320 samples, of which frame 1 was audio.
+        assert_eq!(m.stats().overflow_samples, 160);
+        assert_eq!(m.cursor(), Some(160));
+        let expected: Vec<i16> = [0; 0]
+            .into_iter()
+            .chain(frame(2, 160))
+            .chain(frame(3, 160))
+            .collect();
+        assert_eq!(m.read(320), expected);
     }
 
     #[test]
@@ -413,6 +499,7 @@ mod tests {
         let mut m = PacketManager::new(PacketManagerConfig {
             capacity: 8000,
             playout_delay: 480,
+            ..Default::default()
         });
         let lateness = [0u64, 40, 10, 35, 0, 39, 5, 20, 30, 0];
         let mut arrivals: Vec<(u64, usize)> = lateness
@@ -456,12 +543,13 @@ mod tests {
         for k in 0..5u32 {
             m.write(k * 160, &frame(k as i16 + 1, 160));
         }
-        // 800 samples written into a 480-sample window: the oldest 320 were dropped.
-        assert_eq!(m.stats().overflow_samples, 320);
-        assert_eq!(m.buffered(), 480);
-        assert_eq!(m.cursor(), Some(320));
-        let expected: Vec<i16> = (3..=5).flat_map(|k| frame(k, 160)).collect();
-        assert_eq!(m.read(480), expected);
+        // 800 samples written into a 480-sample window: when the 4th packet did not fit,
+        // the window moved so that it starts at the cursor (playout delay 0), dropping 3.
+        assert_eq!(m.stats().overflow_samples, 480);
+        assert_eq!(m.buffered(), 320);
+        assert_eq!(m.cursor(), Some(480));
+        let expected: Vec<i16> = (4..=5).flat_map(|k| frame(k, 160)).collect();
+        assert_eq!(m.read(320), expected);
     }
 
     #[test]
@@ -469,6 +557,7 @@ mod tests {
         let mut m = PacketManager::new(PacketManagerConfig {
             capacity: 1000,
             playout_delay: 100,
+            ..Default::default()
         });
         m.write(0, &frame(1, 160));
         assert_eq!(m.write(1_000_000, &frame(2, 160)), WriteOutcome::Reset);
@@ -492,21 +581,22 @@ mod tests {
 
     #[test]
     fn overlapping_payloads_fill_only_the_missing_part() {
-        let mut m = no_delay(300);
+        let mut m = no_delay(200);
         m.write(0, &frame(1, 160));
-        m.read(200);
-        // 160..360: 40 late samples, 160 stored at 200..360 (wrapping the ring end at 300).
-        m.write(160, &frame(2, 200));
-        // 120..280: 80 late, 80 already there.
-        assert_eq!(m.write(120, &frame(3, 160)), WriteOutcome::Duplicate);
-        // 340..380: 20 already there, 20 new.
-        assert_eq!(m.write(340, &frame(4, 40)), WriteOutcome::Stored);
-        let out = m.read(400);
-        assert_eq!(&out[..160], &frame(2, 200)[40..]);
+        m.read(100);
+        // 60..260 with the cursor at 100: 40 late, 60 already there, 100 new (wrapping
+        // the ring end at slot 200).
+        assert_eq!(m.write(60, &frame(2, 200)), WriteOutcome::Stored);
+        // 240..280: 20 already there, 20 new.
+        assert_eq!(m.write(240, &frame(4, 40)), WriteOutcome::Stored);
+        assert_eq!(m.write(100, &frame(5, 20)), WriteOutcome::Duplicate);
+        let out = m.read(200);
+        assert_eq!(&out[..60], &frame(1, 160)[100..]);
+        assert_eq!(&out[60..160], &frame(2, 200)[100..]);
         assert_eq!(&out[160..180], &frame(4, 40)[20..]);
         assert!(out[180..].iter().all(|&s| s == 0));
-        assert_eq!(m.stats().duplicate_samples, 80 + 20);
-        assert_eq!(m.stats().late_samples, 40 + 80);
+        assert_eq!(m.stats().duplicate_samples, 60 + 20 + 20);
+        assert_eq!(m.stats().late_samples, 40);
     }
 
     #[test]
@@ -525,6 +615,7 @@ mod tests {
         let mut m = PacketManager::new(PacketManagerConfig {
             capacity: 4000,
             playout_delay: 320,
+            ..Default::default()
         });
         m.write(0, &frame(1, 160));
         assert!(!m.start_talk_spurt(160), "audio is waiting");

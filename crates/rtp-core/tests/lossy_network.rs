@@ -94,6 +94,7 @@ fn simulate(seed: u64, packets: usize) {
         manager: PacketManagerConfig {
             capacity: 8000,
             playout_delay: delay_ms as u32 * 8,
+            ..PacketManagerConfig::default()
         },
         ..RtpReceiverConfig::default()
     });
@@ -192,6 +193,7 @@ fn manager_alone_bulk_shuffled_writes_read_back_exactly() {
     let mut m = PacketManager::new(PacketManagerConfig {
         capacity: packets * FRAME,
         playout_delay: 0,
+        max_latency: packets * FRAME,
     });
     let ts0 = u32::MAX - 1000;
     let mut order: Vec<usize> = (0..packets)
@@ -223,6 +225,7 @@ fn manager_alone_bulk_shuffled_writes_read_back_exactly() {
     let mut m8 = PacketManager::new(PacketManagerConfig {
         capacity: 1000,
         playout_delay: 0,
+        max_latency: 1000,
     });
     m8.write(0, &[1000; 160]);
     m8.write(320, &[-1000; 160]);
@@ -251,4 +254,47 @@ fn pcma_is_decoded_too() {
     let out = rx.read_i16(480 + 160);
     assert!(out[..480].iter().all(|&s| s == 0));
     assert!(out[480..].iter().all(|&s| s == g711::alaw::decode(body[0])));
+}
+
+/// Sender and reader clocks that disagree by `drift_ppm`: packets are sent every
+/// 20 ms × (1 - drift), the reader reads 20 ms every 20 ms, for 60 s.
+fn drift(drift_ppm: i64) -> (rtp_core::ManagerStats, usize, usize) {
+    let mut m = PacketManager::new(PacketManagerConfig::default());
+    let period_ns = 20_000_000 - 20_000_000 * drift_ppm / 1_000_000;
+    let mut next_packet = 0u64;
+    let mut k = 0u32;
+    let mut max_buffered = 0;
+    let mut audio_read = 0;
+    for r in 0..3000u64 {
+        let now = r * 20_000_000;
+        while next_packet <= now {
+            m.write(k.wrapping_mul(160), &[1000; 160]);
+            max_buffered = max_buffered.max(m.buffered());
+            k += 1;
+            next_packet = u64::from(k) * period_ns as u64;
+        }
+        audio_read += m.read(160).iter().filter(|&&s| s != 0).count();
+    }
+    let written = k as usize * 160;
+    assert!(max_buffered <= m.max_latency(), "latency stays bounded");
+    (m.stats(), audio_read + m.buffered(), written)
+}
+
+#[test]
+fn clock_drift_in_either_direction_stays_bounded() {
+    // Sender 2% fast: latency grows until it hits 500 ms, then drops back to the 60 ms
+    // playout delay in one glitch; a few glitches in a minute, the rest plays.
+    let (stats, played, written) = drift(20_000);
+    assert_eq!(stats.late_samples, 0);
+    assert!(stats.overflow_samples > 0);
+    assert_eq!(played as u64 + stats.overflow_samples, written as u64);
+    assert!(stats.overflow_samples < written as u64 / 40, "{stats:?}");
+
+    // Reader 2% fast: the buffer runs dry every few seconds; each time the timeline
+    // restarts behind the newest packet, so no audio at all is dropped.
+    let (stats, played, written) = drift(-20_000);
+    assert_eq!(stats.late_samples, 0, "{stats:?}");
+    assert_eq!(stats.overflow_samples, 0);
+    assert!(stats.resets > 0);
+    assert_eq!(played, written);
 }

@@ -65,7 +65,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use credentials::{AuthPolicy, Authenticator, AuthRequest, Authorized, CredentialsManager};
+use credentials::{AuthPolicy, AuthRequest, Authenticator, Authorized, CredentialsManager};
 use sip_message::{HeaderName, RequestBuilder, SipMessage};
 
 use crate::dialog::new_branch;
@@ -276,7 +276,9 @@ impl ClientAuth {
                     let replaced = answers.iter().any(|(answer_header, answered)| {
                         *answer_header == name && {
                             let realm = realm_of(&h.value_unfolded());
-                            answered.iter().any(|a| realm.as_deref() == Some(a.realm.as_str()))
+                            answered
+                                .iter()
+                                .any(|a| realm.as_deref() == Some(a.realm.as_str()))
                         }
                     });
                     if !replaced {
@@ -327,8 +329,10 @@ mod tests {
     #[test]
     fn realm_of_credentials() {
         assert_eq!(
-            realm_of(r#"Digest username="a", realm="voip.test", nonce="n", uri="sip:x", response="00""#)
-                .as_deref(),
+            realm_of(
+                r#"Digest username="a", realm="voip.test", nonce="n", uri="sip:x", response="00""#
+            )
+            .as_deref(),
             Some("voip.test")
         );
         assert_eq!(realm_of("Basic YWxpY2U6c2VjcmV0"), None);

@@ -486,7 +486,10 @@ impl Dialog {
         if !(101..=299).contains(&status) {
             return Err(DialogError::NotDialogForming(status));
         }
-        let local_tag = response.to_tag().ok_or(DialogError::MissingToTag)?.to_owned();
+        let local_tag = response
+            .to_tag()
+            .ok_or(DialogError::MissingToTag)?
+            .to_owned();
         let remote_target = contact_uri(request)?.ok_or(DialogError::MissingContact)?;
         let local_contact = contact_address(response)?.ok_or(DialogError::MissingContact)?;
         Ok(Dialog {
@@ -654,10 +657,7 @@ impl Dialog {
         if !self.id.remote_tag.is_empty() {
             to = to.with_param("tag", Some(&self.id.remote_tag))?;
         }
-        Ok(b.from(&from)
-            .to(&to)
-            .call_id(&self.id.call_id)
-            .cseq(seq))
+        Ok(b.from(&from).to(&to).call_id(&self.id.call_id).cseq(seq))
     }
 
     /// Starts a new request in the dialog: Request-URI and Route per the route set, a new

@@ -31,7 +31,8 @@ fn auth() -> ClientAuth {
 
 fn creds() -> CredentialsManager {
     let mut cm = CredentialsManager::new();
-    cm.add("alice", "s3cret", Some("127.0.0.1"), None, None).unwrap();
+    cm.add("alice", "s3cret", Some("127.0.0.1"), None, None)
+        .unwrap();
     cm
 }
 
@@ -84,7 +85,9 @@ fn invite_407_md5_qop_auth() {
     let ch = challenge_for(
         &inv,
         "407 Proxy Authentication Required",
-        &[r#"Proxy-Authenticate: Digest realm="voip.test", nonce="abc123", opaque="op", qop="auth", algorithm=MD5"#],
+        &[
+            r#"Proxy-Authenticate: Digest realm="voip.test", nonce="abc123", opaque="op", qop="auth", algorithm=MD5"#,
+        ],
     );
     let retry = auth().authorize(&inv, &ch, &creds(), "127.0.0.1").unwrap();
     let r = &retry.request;
@@ -111,7 +114,11 @@ fn invite_407_md5_qop_auth() {
     let pa = r.proxy_authorization().next().unwrap().unwrap();
     let uri = "sip:bob@127.0.0.1:5060;transport=udp";
     assert_eq!(r.request_uri_str(), Some(uri));
-    assert_eq!(param(&pa, "uri"), uri, "digest uri = Request-URI byte for byte");
+    assert_eq!(
+        param(&pa, "uri"),
+        uri,
+        "digest uri = Request-URI byte for byte"
+    );
     assert_eq!(param(&pa, "username"), "alice");
     assert_eq!(param(&pa, "realm"), "voip.test");
     assert_eq!(param(&pa, "nonce"), "abc123");
@@ -147,7 +154,9 @@ Content-Length: 0
         "407 Proxy Authentication Required",
         &[r#"Proxy-Authenticate: Digest realm="voip.test", nonce="r1", qop="auth""#],
     );
-    let retry = auth().authorize(&refer, &ch, &creds(), "127.0.0.1").unwrap();
+    let retry = auth()
+        .authorize(&refer, &ch, &creds(), "127.0.0.1")
+        .unwrap();
     let r = &retry.request;
     r.validate().unwrap();
     assert_eq!(r.cseq().unwrap().seq, 18);
@@ -237,7 +246,9 @@ fn strongest_allowed_algorithm_is_answered() {
         ..AuthPolicy::default()
     });
     assert_eq!(
-        strict.authorize(&m, &md5_only, &creds(), "127.0.0.1").unwrap_err(),
+        strict
+            .authorize(&m, &md5_only, &creds(), "127.0.0.1")
+            .unwrap_err(),
         AuthError::Unsupported(credentials::Error::Md5NotAllowed)
     );
     // Unknown algorithms and Basic (refused by default) too.
@@ -248,11 +259,19 @@ fn strongest_allowed_algorithm_is_answered() {
     );
     assert!(matches!(
         auth().authorize(&m, &sha1, &creds(), "127.0.0.1"),
-        Err(AuthError::Unsupported(credentials::Error::UnknownAlgorithm(_)))
+        Err(AuthError::Unsupported(
+            credentials::Error::UnknownAlgorithm(_)
+        ))
     ));
-    let basic = challenge_for(&m, "401 Unauthorized", &[r#"WWW-Authenticate: Basic realm="b""#]);
+    let basic = challenge_for(
+        &m,
+        "401 Unauthorized",
+        &[r#"WWW-Authenticate: Basic realm="b""#],
+    );
     assert_eq!(
-        auth().authorize(&m, &basic, &creds(), "127.0.0.1").unwrap_err(),
+        auth()
+            .authorize(&m, &basic, &creds(), "127.0.0.1")
+            .unwrap_err(),
         AuthError::Unsupported(credentials::Error::BasicNotAllowed)
     );
 }
@@ -274,7 +293,9 @@ fn stale_is_a_retry_and_a_repeated_challenge_is_a_rejection() {
         "401 Unauthorized",
         &[r#"WWW-Authenticate: Digest realm="voip.test", nonce="n2", qop="auth", stale=true"#],
     );
-    let second = a.authorize(&first.request, &ch2, &creds(), "127.0.0.1").unwrap();
+    let second = a
+        .authorize(&first.request, &ch2, &creds(), "127.0.0.1")
+        .unwrap();
     assert!(second.stale);
     assert_eq!(second.cseq, 5);
     assert_eq!(second.request.authorization().count(), 1);
@@ -299,7 +320,8 @@ fn stale_is_a_retry_and_a_repeated_challenge_is_a_rejection() {
 fn several_proxies_each_get_their_credentials() {
     let m = message();
     let mut cm = creds();
-    cm.add("alice-outer", "pw2", None, Some("outer"), None).unwrap();
+    cm.add("alice-outer", "pw2", None, Some("outer"), None)
+        .unwrap();
     let mut a = auth();
     // Inner proxy challenges first.
     let ch1 = challenge_for(
@@ -373,10 +395,15 @@ Content-Length: 0
     assert_eq!(param(&a, "uri"), "sip:127.0.0.1");
     let ha1 = md5(b"alice:asterisk:s3cret");
     let ha2 = md5(b"REGISTER:sip:127.0.0.1");
-    assert_eq!(param(&a, "response"), md5(format!("{ha1}:x1:{ha2}").as_bytes()));
+    assert_eq!(
+        param(&a, "response"),
+        md5(format!("{ha1}:x1:{ha2}").as_bytes())
+    );
 
     // No credentials stored for that server: a clear error, unless anonymous is allowed.
-    let err = auth().authorize(&reg, &ch, &creds(), "10.0.0.1").unwrap_err();
+    let err = auth()
+        .authorize(&reg, &ch, &creds(), "10.0.0.1")
+        .unwrap_err();
     assert_eq!(
         err,
         AuthError::NoCredentials {
@@ -395,20 +422,30 @@ Content-Length: 0
     // Not a challenge, a challenge for another request, a challenge without header.
     let ok = msg(&String::from_utf8_lossy(ch.as_bytes()).replace("401 Unauthorized", "200 OK"));
     assert_eq!(
-        auth().authorize(&reg, &ok, &creds(), "127.0.0.1").unwrap_err(),
+        auth()
+            .authorize(&reg, &ok, &creds(), "127.0.0.1")
+            .unwrap_err(),
         AuthError::NotAChallenge(200)
     );
     let other = msg(&String::from_utf8_lossy(ch.as_bytes()).replace("CSeq: 1 ", "CSeq: 9 "));
     assert_eq!(
-        auth().authorize(&reg, &other, &creds(), "127.0.0.1").unwrap_err(),
+        auth()
+            .authorize(&reg, &other, &creds(), "127.0.0.1")
+            .unwrap_err(),
         AuthError::Mismatch
     );
     let bare = challenge_for(&reg, "401 Unauthorized", &[]);
     assert_eq!(
-        auth().authorize(&reg, &bare, &creds(), "127.0.0.1").unwrap_err(),
+        auth()
+            .authorize(&reg, &bare, &creds(), "127.0.0.1")
+            .unwrap_err(),
         AuthError::NoChallenge(401)
     );
-    let broken = challenge_for(&reg, "401 Unauthorized", &[r#"WWW-Authenticate: Digest realm="x""#]);
+    let broken = challenge_for(
+        &reg,
+        "401 Unauthorized",
+        &[r#"WWW-Authenticate: Digest realm="x""#],
+    );
     assert!(matches!(
         auth().authorize(&reg, &broken, &creds(), "127.0.0.1"),
         Err(AuthError::Challenge(_))

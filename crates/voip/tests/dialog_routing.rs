@@ -1,7 +1,9 @@
 //! Dialog creation from both sides (RFC 3261 §12.1), in-dialog requests (§12.2.1.1: loose and
 //! strict routing), remote CSeq checks (§12.2.2) and target refreshes.
 
-use sip_message::{Bytes, Contact, HeaderName, Method, NameAddr, SipMessage, SipStatus, Transport, Uri};
+use sip_message::{
+    Bytes, Contact, HeaderName, Method, NameAddr, SipMessage, SipStatus, Transport, Uri,
+};
 use voip::dialog::{
     Dialog, DialogError, DialogId, DialogRole, DialogState, SentBy, new_tag, uas_response,
 };
@@ -123,7 +125,10 @@ fn uac_strict_routing_puts_first_route_in_request_uri() {
     let invite = msg(INVITE);
     // p1 (nearest to us, listed last) is a strict router: no ;lr.
     let ok = ok_through(
-        &["<sip:127.0.0.1:5071;lr>", "<sip:127.0.0.1:5072;method=INVITE?X=y>"],
+        &[
+            "<sip:127.0.0.1:5071;lr>",
+            "<sip:127.0.0.1:5072;method=INVITE?X=y>",
+        ],
         "<sip:bob@127.0.0.1:5064>",
     );
     let mut d = Dialog::new_uac(&invite, &ok).unwrap();
@@ -137,7 +142,10 @@ fn uac_strict_routing_puts_first_route_in_request_uri() {
         routes(&bye),
         ["sip:127.0.0.1:5071;lr", "sip:bob@127.0.0.1:5064"]
     );
-    assert_eq!(d.next_hop().uri.to_string(), "sip:127.0.0.1:5072;method=INVITE?X=y");
+    assert_eq!(
+        d.next_hop().uri.to_string(),
+        "sip:127.0.0.1:5072;method=INVITE?X=y"
+    );
 }
 
 #[test]
@@ -168,7 +176,12 @@ fn ack_reuses_the_invite_cseq_and_credentials() {
     assert_eq!(routes(&ack), ["sip:127.0.0.1:5071;lr"]);
     assert_ne!(ack.via().unwrap().branch(), Some("z9hG4bKinv1"));
     assert_eq!(
-        ack.authorization().next().unwrap().unwrap().realm().as_deref(),
+        ack.authorization()
+            .next()
+            .unwrap()
+            .unwrap()
+            .realm()
+            .as_deref(),
         Some("r")
     );
     assert_eq!(d.local_seq(), Some(41), "ACK does not consume a CSeq");
@@ -218,7 +231,16 @@ fn every_in_dialog_method_gets_the_next_cseq_and_contact_where_needed() {
     }
     // A challenged request was re-sent with CSeq + 1: the dialog moves past it.
     d.advance_local_seq(60);
-    assert_eq!(d.request(Method::Bye).unwrap().build().unwrap().cseq().unwrap().seq, 61);
+    assert_eq!(
+        d.request(Method::Bye)
+            .unwrap()
+            .build()
+            .unwrap()
+            .cseq()
+            .unwrap()
+            .seq,
+        61
+    );
     d.advance_local_seq(10);
     assert_eq!(d.local_seq(), Some(61));
     // Bodies and extra headers go on the returned builder.
@@ -267,7 +289,8 @@ Content-Length: 0
         Dialog::new_uac(&invite, &untagged).unwrap_err(),
         DialogError::MissingToTag
     );
-    let trying = msg(&String::from_utf8_lossy(ringing.as_bytes()).replace("180 Ringing", "100 Trying"));
+    let trying =
+        msg(&String::from_utf8_lossy(ringing.as_bytes()).replace("180 Ringing", "100 Trying"));
     assert_eq!(
         Dialog::new_uac(&invite, &trying).unwrap_err(),
         DialogError::NotDialogForming(100)
@@ -315,7 +338,10 @@ Content-Length: 0
     // A response of another dialog is refused.
     let mut d = Dialog::new_uac(&invite, &ok).unwrap();
     let foreign = msg(&String::from_utf8_lossy(ok.as_bytes()).replace("tag=b2", "tag=zz"));
-    assert_eq!(d.handle_response(&foreign).unwrap_err(), DialogError::Mismatch);
+    assert_eq!(
+        d.handle_response(&foreign).unwrap_err(),
+        DialogError::Mismatch
+    );
 }
 
 #[test]
@@ -392,7 +418,9 @@ fn uas_dialog() -> (SipMessage, Dialog) {
 #[test]
 fn uas_response_adds_the_tag_and_copies_record_route() {
     let invite = msg(INCOMING);
-    let trying = uas_response(&invite, SipStatus::TRYING, "t1", None).build().unwrap();
+    let trying = uas_response(&invite, SipStatus::TRYING, "t1", None)
+        .build()
+        .unwrap();
     assert_eq!(trying.to_tag(), None, "100 Trying needs no tag");
     assert_eq!(trying.record_routes().count(), 0);
     let ringing = uas_response(&invite, SipStatus::RINGING, "t1", Some(&me()))
@@ -405,26 +433,40 @@ fn uas_response_adds_the_tag_and_copies_record_route() {
         .record_routes()
         .map(|r| r.unwrap().uri.to_string())
         .collect();
-    assert_eq!(rr, ["sip:127.0.0.1:5072;lr", "sip:127.0.0.1:5071;lr"], "same order");
+    assert_eq!(
+        rr,
+        ["sip:127.0.0.1:5072;lr", "sip:127.0.0.1:5071;lr"],
+        "same order"
+    );
     assert_eq!(ringing.vias().count(), 3);
     assert_eq!(ringing.cseq().unwrap().seq, 10);
     // Failures carry the tag but no Record-Route.
-    let busy = uas_response(&invite, SipStatus::BUSY_HERE, "t1", None).build().unwrap();
+    let busy = uas_response(&invite, SipStatus::BUSY_HERE, "t1", None)
+        .build()
+        .unwrap();
     assert_eq!(busy.to_tag(), Some("t1"));
     assert_eq!(busy.record_routes().count(), 0);
     // A UAS dialog needs our tag and Contact in the response.
-    let no_tag = invite.response(SipStatus::OK).contact(&me()).build().unwrap();
+    let no_tag = invite
+        .response(SipStatus::OK)
+        .contact(&me())
+        .build()
+        .unwrap();
     assert_eq!(
         Dialog::new_uas(&invite, &no_tag, sent_by()).unwrap_err(),
         DialogError::MissingToTag
     );
-    let no_contact = uas_response(&invite, SipStatus::OK, "t1", None).build().unwrap();
+    let no_contact = uas_response(&invite, SipStatus::OK, "t1", None)
+        .build()
+        .unwrap();
     assert_eq!(
         Dialog::new_uas(&invite, &no_contact, sent_by()).unwrap_err(),
         DialogError::MissingContact
     );
     let bare = msg(&INCOMING.replace("Contact: <sip:alice@127.0.0.1:5062>\n", ""));
-    let ok = uas_response(&bare, SipStatus::OK, "t1", Some(&me())).build().unwrap();
+    let ok = uas_response(&bare, SipStatus::OK, "t1", Some(&me()))
+        .build()
+        .unwrap();
     assert_eq!(
         Dialog::new_uas(&bare, &ok, sent_by()).unwrap_err(),
         DialogError::MissingContact
@@ -446,7 +488,10 @@ fn uas_dialog_keeps_record_route_order_and_swaps_from_to() {
     let bye = d.request(Method::Bye).unwrap().build().unwrap();
     bye.validate().unwrap();
     assert_eq!(bye.request_uri_str(), Some("sip:alice@127.0.0.1:5062"));
-    assert_eq!(routes(&bye), ["sip:127.0.0.1:5072;lr", "sip:127.0.0.1:5071;lr"]);
+    assert_eq!(
+        routes(&bye),
+        ["sip:127.0.0.1:5072;lr", "sip:127.0.0.1:5071;lr"]
+    );
     let from = bye.from().unwrap();
     assert_eq!(from.uri.to_string(), "sip:bob@127.0.0.1");
     assert_eq!(from.display_name.as_deref(), Some("Bob"));
@@ -486,8 +531,16 @@ fn remote_cseq_must_increase() {
     d.receive_request(&in_dialog("ACK", 10, "", &tag)).unwrap();
     assert_eq!(d.remote_seq(), Some(10));
     // Lower: out of order, 500.
-    let err = d.receive_request(&in_dialog("INFO", 9, "", &tag)).unwrap_err();
-    assert_eq!(err, DialogError::CSeqOutOfOrder { received: 9, last: 10 });
+    let err = d
+        .receive_request(&in_dialog("INFO", 9, "", &tag))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DialogError::CSeqOutOfOrder {
+            received: 9,
+            last: 10
+        }
+    );
     assert_eq!(err.response_status(), SipStatus::SERVER_INTERNAL_ERROR);
     // Equal, for a new request: refused as well.
     assert!(d.receive_request(&in_dialog("INFO", 10, "", &tag)).is_err());
@@ -495,15 +548,22 @@ fn remote_cseq_must_increase() {
     // Higher (gaps allowed): in order.
     d.receive_request(&in_dialog("INFO", 15, "", &tag)).unwrap();
     assert_eq!(d.remote_seq(), Some(15));
-    d.receive_request(&in_dialog("INFO", 14, "", &tag)).unwrap_err();
+    d.receive_request(&in_dialog("INFO", 14, "", &tag))
+        .unwrap_err();
     // Another dialog's request: 481.
     let err = d
         .receive_request(&in_dialog("BYE", 20, "", "someone-else"))
         .unwrap_err();
     assert_eq!(err, DialogError::Mismatch);
-    assert_eq!(err.response_status(), SipStatus::CALL_TRANSACTION_DOES_NOT_EXIST);
+    assert_eq!(
+        err.response_status(),
+        SipStatus::CALL_TRANSACTION_DOES_NOT_EXIST
+    );
     d.receive_request(&in_dialog("BYE", 16, "", &tag)).unwrap();
-    assert_eq!(DialogId::for_incoming_request(&in_dialog("BYE", 16, "", &tag)).as_ref(), Some(d.id()));
+    assert_eq!(
+        DialogId::for_incoming_request(&in_dialog("BYE", 16, "", &tag)).as_ref(),
+        Some(d.id())
+    );
 }
 
 #[test]
@@ -556,7 +616,10 @@ fn early_uas_dialog_confirms_on_our_2xx() {
 #[test]
 fn secure_dialog_goes_over_tls_and_null_remote_tag_is_supported() {
     let invite = msg(&INVITE
-        .replace("INVITE sip:bob@127.0.0.1 SIP/2.0", "INVITE sips:bob@127.0.0.1 SIP/2.0")
+        .replace(
+            "INVITE sip:bob@127.0.0.1 SIP/2.0",
+            "INVITE sips:bob@127.0.0.1 SIP/2.0",
+        )
         .replace("SIP/2.0/UDP", "SIP/2.0/TLS"));
     // An RFC 2543 peer: 200 without To tag.
     let ok = msg("SIP/2.0 200 OK

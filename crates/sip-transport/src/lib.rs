@@ -19,6 +19,30 @@
 //! [`TlsServerConfig`]: PEM chain and key), socket options ([`SocketOptions`]: reuse-address,
 //! buffer sizes, IPv6-only) and the sans-IO [`StreamFramer`].
 //!
+//! # pyVoIP names
+//!
+//! | pyVoIP 2.0 | here |
+//! |---|---|
+//! | `TransportMode.UDP` / `.TCP` / `.TLS` | [`TransportMode::Udp`] / [`Tcp`](TransportMode::Tcp) / [`Tls`](TransportMode::Tls) |
+//! | `TransportMode.value`, `.socket_type`, `.tls_mode` | [`TransportMode::as_str`], [`TransportMode::socket_kind`], [`TransportMode::is_tls`] |
+//! | `NAT(bind_ip, network, hostname, remote_hostname)` | [`Nat::parse`] / [`Nat::new`] |
+//! | `NAT.get_host`, `NAT.check_host` | [`Nat::get_host`], [`Nat::check_host`] |
+//! | `NATError`, `AddressType` | [`NatError`], [`AddressType`] |
+//! | `VoIPSocket(mode, bind_ip, bind_port, sip, cert_file, key_file, key_password)` | [`VoipSocket::bind`] with [`VoipSocketConfig`] ([`TlsServerConfig::from_pem_files`]) |
+//! | `VoIPSocket.send`, `.get_database_dump(pretty)` | [`VoipSocket::send`], [`VoipSocket::get_database_dump`] |
+//! | `SIPClient.handle_new_connection` callback | [`VoipSocket::accept`] |
+//! | `VoIPConnection.send`, `.recv`, `.peek`/`.peak`, `.close` | [`VoipConnection::send`], [`recv`](VoipConnection::recv), [`peek`](VoipConnection::peek), [`close`](VoipConnection::close) |
+//! | `set_tls_security(verify_mode)`, `TLS_VERIFY_MODE` | [`TlsClientConfig::set_tls_security`] with [`TlsVerifyMode`] |
+//! | `TLS_CHECK_HOSTNAME` | [`TlsClientConfig::check_hostname`] |
+//! | `ALLOW_TLS_FALLBACK` | [`TransportConfig::allow_tls_fallback`] |
+//! | `SIP_STATE_DB_LOCATION` | none: state lives in bounded in-memory maps, and `recv` sleeps until a message arrives instead of polling SQLite; the dump stays for debugging |
+//!
+//! Differences: over TCP/TLS an open connection to the same peer is reused (pyVoIP opens a
+//! new socket per `send`) and inbound connections work (pyVoIP's crash on `connect()` of an
+//! accepted socket); `recv` returns the parsed message ([`SipMessage::as_bytes`](sip_message::SipMessage::as_bytes)
+//! gives pyVoIP's bytes); sending a message that does not parse is an error rather than
+//! silently nothing.
+//!
 //! # Robustness
 //!
 //! Every buffer, queue and table is bounded ([`TransportConfig`], [`VoipSocketConfig`]

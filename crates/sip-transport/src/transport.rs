@@ -408,6 +408,13 @@ impl SipTransport {
             })
     }
 
+    /// Sends an RFC 5626 §3.5.1 `CRLFCRLF` keep-alive ping on a TCP/TLS connection. The
+    /// peer's `CRLF` pong is skipped by the framer; a dead peer shows up as a write error
+    /// and the connection closes.
+    pub async fn send_keepalive(&self, id: ConnectionId) -> Result<()> {
+        self.send_on(id, Bytes::from_static(b"\r\n\r\n")).await
+    }
+
     /// Sends a response to a received message the way RFC 3261 §18.2.2 and RFC 3581 say:
     /// over TCP/TLS on the connection the request came on, or if that one is closed on a
     /// connection to its source; over UDP to the datagram's source address and port.

@@ -203,10 +203,8 @@ async fn keepalive_ping_gets_a_pong() {
         .unwrap();
     recv(&mut incoming).await;
     // The pong (a lone CRLF) is skipped by the client's framer; the connection survives.
-    client
-        .send_to(to, Bytes::from_static(b"\r\n\r\n"))
-        .await
-        .unwrap();
+    let conn = client.connections()[0].id;
+    client.send_keepalive(conn).await.unwrap();
     sleep(Duration::from_millis(100)).await;
     assert_eq!(server.connections().len(), 1);
     client

@@ -73,7 +73,7 @@ pub use headers::{
     TokenParams, Transport, Via,
 };
 pub use limits::ParseLimits;
-pub use message::{Framing, HeaderField, SipMessage, Values};
+pub use message::{Framing, HeaderField, SipMessage, TypedHeader, Values};
 pub use method::{ExtensionMethod, Method};
 pub use params::{Param, Params, ParamsIter};
 pub use scan::percent_decode;

@@ -113,6 +113,116 @@ impl<'m> HeaderField<'m> {
     pub fn offset(&self) -> usize {
         self.offset
     }
+
+    /// The typed value of this one field, for every header this crate has a grammar for
+    /// (`None` for others). Lists (`Via: a, b`) give every element.
+    pub fn parse(&self) -> Option<Result<TypedHeader<'m>>> {
+        use HeaderName as H;
+        let name = HeaderName::from_id(self.id)?;
+        let context = "header";
+        let text = match text(self.value, self.offset, context) {
+            Ok(t) => t,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut c = Cursor::new(text, self.offset, context);
+        let c = &mut c;
+        let number = |c: &mut Cursor<'m>, max: u64| -> Result<TypedHeader<'m>> {
+            parse_number(c, max, "a number in range").map(TypedHeader::Number)
+        };
+        Some(match name {
+            H::Via => list(c, parse_via).map(TypedHeader::Via),
+            H::From | H::To | H::ReferTo | H::ReferredBy | H::ReplyTo => {
+                whole(c, |c| parse_name_addr(c, true)).map(|a| TypedHeader::Address(vec![a]))
+            }
+            H::Route
+            | H::RecordRoute
+            | H::Path
+            | H::ServiceRoute
+            | H::PAssertedIdentity
+            | H::PPreferredIdentity => {
+                list(c, |c| parse_name_addr(c, false)).map(TypedHeader::Address)
+            }
+            H::Contact => list(c, parse_contact).map(TypedHeader::Contact),
+            H::CSeq => {
+                let raw = Bytes::copy_from_slice(self.value);
+                whole(c, |c| parse_cseq(c, &raw)).map(TypedHeader::CSeq)
+            }
+            H::CallId => parse_call_id(c).map(TypedHeader::CallId),
+            H::MaxForwards => number(c, 255),
+            H::Expires | H::MinExpires | H::ContentLength => number(c, u64::from(u32::MAX)),
+            H::ContentType => whole(c, parse_media_type).map(TypedHeader::MediaType),
+            H::WwwAuthenticate
+            | H::ProxyAuthenticate
+            | H::Authorization
+            | H::ProxyAuthorization => list(c, parse_auth).map(TypedHeader::Auth),
+            H::Allow
+            | H::Supported
+            | H::Require
+            | H::ProxyRequire
+            | H::Unsupported
+            | H::AllowEvents => list(c, parse_token).map(TypedHeader::Tokens),
+            H::Event | H::SubscriptionState | H::ContentDisposition => {
+                whole(c, parse_token_params).map(TypedHeader::TokenParams)
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// The typed value of one header field (see [`HeaderField::parse`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TypedHeader<'a> {
+    /// Via values.
+    Via(Vec<Via<'a>>),
+    /// From, To, Route, Record-Route, Refer-To, Referred-By, Reply-To, Path, ...
+    Address(Vec<NameAddr<'a>>),
+    /// Contact values.
+    Contact(Vec<Contact<'a>>),
+    /// CSeq.
+    CSeq(CSeq),
+    /// Call-ID.
+    CallId(&'a str),
+    /// Max-Forwards, Expires, Min-Expires, Content-Length.
+    Number(u64),
+    /// Content-Type.
+    MediaType(MediaType<'a>),
+    /// WWW-Authenticate, Proxy-Authenticate, Authorization, Proxy-Authorization.
+    Auth(Vec<Auth<'a>>),
+    /// Allow, Supported, Require, Proxy-Require, Unsupported, Allow-Events.
+    Tokens(Vec<&'a str>),
+    /// Event, Subscription-State, Content-Disposition.
+    TokenParams(TokenParams<'a>),
+}
+
+/// Parses a comma-separated list that fills the cursor.
+fn list<'a, T>(
+    c: &mut Cursor<'a>,
+    mut parse: impl FnMut(&mut Cursor<'a>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    loop {
+        c.skip_lws();
+        out.push(parse(c)?);
+        c.skip_lws();
+        if c.at_end() {
+            return Ok(out);
+        }
+        if !c.eat(b',') {
+            return Err(c.err("',' or the end of the header value"));
+        }
+    }
+}
+
+/// Parses one value that must fill the cursor.
+fn whole<'a, T>(c: &mut Cursor<'a>, parse: impl FnOnce(&mut Cursor<'a>) -> Result<T>) -> Result<T> {
+    let v = parse(c)?;
+    c.skip_lws();
+    if c.at_end() {
+        Ok(v)
+    } else {
+        Err(c.err("the end of the header value"))
+    }
 }
 
 /// Iterator over the comma-separated values of every header field with a given name, in

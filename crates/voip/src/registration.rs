@@ -36,7 +36,8 @@
 //!   count towards [`RegistrationConfig::failure_threshold`] (pyVoIP's
 //!   `REGISTER_FAILURE_THRESHOLD`, default 3) and are retried after a back-off
 //!   ([`RegistrationConfig::retry_interval`], doubled per consecutive failure up to
-//!   [`RegistrationConfig::max_retry_interval`]; a longer `Retry-After` wins). At the
+//!   [`RegistrationConfig::max_retry_interval`]; a longer `Retry-After` wins, up to
+//!   [`MAX_RETRY_AFTER`]). At the
 //!   threshold the state becomes [`RegistrationState::Failed`] with a
 //!   [`RegistrationEvent::Failed`] (pyVoIP's `InvalidAccountInfoError`); [`Registration::start`]
 //!   starts over. A success resets the count.
@@ -444,7 +445,7 @@ impl Registration {
             RegistrationState::Registering | RegistrationState::Registered => {
                 self.state = RegistrationState::Deregistering;
                 self.timer = Some((
-                    now + self.config.deregister_timeout,
+                    later(now, self.config.deregister_timeout),
                     Timer::DeregisterDeadline,
                 ));
                 if self.outstanding.is_some() {
@@ -549,7 +550,7 @@ impl Registration {
             let retry_after = response
                 .header_str(&HeaderName::RetryAfter)
                 .and_then(|v| v.split([';', '(', ' ']).next()?.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .map(|s| Duration::from_secs(s).min(MAX_RETRY_AFTER));
             let reason = RegistrationError::Status {
                 status: code,
                 reason: response
@@ -728,7 +729,7 @@ impl Registration {
         self.failures = 0;
         self.stale_retries = 0;
         self.granted = Some(granted);
-        self.registered_until = Some(now + Duration::from_secs(u64::from(granted)));
+        self.registered_until = Some(later(now, Duration::from_secs(u64::from(granted))));
         if let Ok(via) = response.via()
             && let Some(ip) = via.received()
         {
@@ -736,7 +737,7 @@ impl Registration {
         }
         if self.state != RegistrationState::Deregistering {
             self.state = RegistrationState::Registered;
-            self.timer = Some((now + refresh_delay(granted), Timer::Refresh));
+            self.timer = Some((later(now, refresh_delay(granted)), Timer::Refresh));
         }
         self.push_event(RegistrationEvent::Registered { expires: granted });
     }
@@ -761,7 +762,7 @@ impl Registration {
         let retry_in = retry_after.map_or(backoff, |r| r.max(backoff));
         if self.state != RegistrationState::Deregistering {
             self.state = RegistrationState::Registering;
-            self.timer = Some((now + retry_in, Timer::Retry));
+            self.timer = Some((later(now, retry_in), Timer::Retry));
         }
         self.push_event(RegistrationEvent::AttemptFailed {
             reason,
@@ -796,6 +797,17 @@ impl Registration {
         self.granted = None;
         self.push_event(RegistrationEvent::Deregistered { confirmed });
     }
+}
+
+/// Longest wait a `Retry-After` can impose (a day); longer values are clamped.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(86_400);
+
+/// `now + d`, saturating far in the future instead of overflowing on absurd durations.
+fn later(now: Instant, d: Duration) -> Instant {
+    const CAP: Duration = Duration::from_secs(100 * 365 * 86_400);
+    now.checked_add(d.min(CAP))
+        .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(now)
 }
 
 /// Half the granted time, at least 500 ms.

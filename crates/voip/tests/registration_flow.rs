@@ -716,3 +716,57 @@ fn outbound_proxy_user_agent_and_public_address() {
         Some(("127.0.0.2".parse().unwrap(), Some(40123)))
     );
 }
+
+#[test]
+fn absurd_durations_do_not_overflow_the_clock() {
+    let mut cfg = config();
+    cfg.deregister_timeout = Duration::MAX;
+    cfg.retry_interval = Duration::MAX;
+    cfg.max_retry_interval = Duration::MAX;
+    let mut reg = registration_with(cfg, "s3cret");
+    let t0 = Instant::now();
+    reg.start(t0);
+    let out = next(&mut reg);
+    reg.handle_response(t0, &respond(&out.request, "503 Service Unavailable", &[]));
+    let ev = events(&mut reg);
+    assert!(
+        matches!(
+            ev.as_slice(),
+            [RegistrationEvent::AttemptFailed { retry_in, .. }] if *retry_in == Duration::MAX
+        ),
+        "{ev:?}"
+    );
+    assert!(reg.poll_timeout().unwrap() > t0);
+    // A Retry-After alone is clamped to a day.
+    let mut reg = registration("s3cret");
+    reg.start(t0);
+    let out = next(&mut reg);
+    reg.handle_response(
+        t0,
+        &respond(
+            &out.request,
+            "503 Service Unavailable",
+            &["Retry-After: 99999999999".into()],
+        ),
+    );
+    assert_eq!(
+        reg.poll_timeout(),
+        Some(t0 + voip::registration::MAX_RETRY_AFTER)
+    );
+    // The largest grant and deregistration deadline.
+    let mut cfg = config();
+    cfg.deregister_timeout = Duration::MAX;
+    let mut reg = registration_with(cfg, "s3cret");
+    reg.start(t0);
+    let out = next(&mut reg);
+    reg.handle_response(
+        t0,
+        &respond(&out.request, "200 OK", &["Expires: 4294967295".into()]),
+    );
+    assert_eq!(
+        events(&mut reg),
+        [RegistrationEvent::Registered { expires: u32::MAX }]
+    );
+    reg.deregister(t0);
+    assert!(reg.poll_timeout().unwrap() > t0);
+}

@@ -245,10 +245,10 @@ impl PacketManager {
             self.stats.late_samples += skip as u64;
             offset = 0;
         }
-        // Too long for the window: only the newest `cap` samples can be kept.
+        // Too long for the window: only the newest `max_latency` samples can be kept.
         let remaining = len - skip;
-        if remaining > cap as usize {
-            let trim = remaining - cap as usize;
+        if remaining > self.max_latency {
+            let trim = remaining - self.max_latency;
             skip += trim;
             offset += trim as i64;
         }

@@ -114,3 +114,39 @@ proptest! {
         prop_assert_eq!(TelephoneEvent::parse(&ev.to_bytes()), Ok(ev));
     }
 }
+
+proptest! {
+    #[test]
+    fn packet_manager_stays_consistent_under_any_operations(
+        capacity in 2usize..2000,
+        delay in 0u32..1000,
+        max_latency in 0usize..3000,
+        ops in prop::collection::vec((any::<bool>(), any::<u32>(), 0usize..700), 1..60),
+    ) {
+        let mut m = rtp_core::PacketManager::new(rtp_core::PacketManagerConfig {
+            capacity,
+            playout_delay: delay,
+            max_latency,
+        });
+        let mut base = 0u32;
+        for (is_read, jitter, n) in ops {
+            if is_read {
+                let before = m.cursor();
+                prop_assert_eq!(m.read(n).len(), n);
+                if let Some(c) = before {
+                    prop_assert_eq!(m.cursor(), Some(c.wrapping_add(n as u32)));
+                }
+            } else {
+                // Mostly near the stream, sometimes far away.
+                let ts = if jitter % 7 == 0 { jitter } else { base.wrapping_add(jitter % 4000) };
+                base = base.wrapping_add(160);
+                m.write(ts, &vec![1; n]);
+            }
+            prop_assert!(m.buffered() <= m.max_latency());
+            prop_assert!(m.max_latency() <= m.capacity());
+        }
+        let rest = m.buffered();
+        let stats = m.stats();
+        prop_assert_eq!(stats.stored_samples >= rest as u64, true);
+    }
+}

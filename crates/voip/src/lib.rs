@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod dialog;
+pub mod media;
 pub mod registration;
 pub mod sdp_negotiation;
 pub mod timer;

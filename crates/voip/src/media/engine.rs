@@ -1,0 +1,212 @@
+//! [`MediaEngine`]: the port range, the shared pacing task, and stream creation.
+
+use super::MediaError;
+use super::ports::{PortAllocator, PortLease};
+use super::stream::{MediaStream, StreamShared};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// The pacing clock's period: one tick every 20 ms.
+pub const TICK: Duration = Duration::from_millis(20);
+
+/// Which source addresses a stream accepts RTP from; see the [module](super) documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LatchPolicy {
+    /// Only the address of the peer's SDP.
+    Never,
+    /// The SDP address; when that address is private, the first other source is latched
+    /// (accepted and sent to) instead.
+    #[default]
+    WhenPrivate,
+    /// The SDP address until a packet arrives from elsewhere, then that source (latched
+    /// once per negotiation). Only for peers known to be behind NAT without fixing their SDP.
+    Always,
+}
+
+/// Settings of a [`MediaEngine`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Lowest RTP port (pyVoIP default 10000).
+    pub rtp_port_low: u16,
+    /// Highest RTP port (pyVoIP default 20000).
+    pub rtp_port_high: u16,
+    /// Source latching policy.
+    pub latch: LatchPolicy,
+    /// Most outgoing audio a stream queues, in samples (default 120 s at 8 kHz).
+    pub max_queued_audio: usize,
+    /// Most received DTMF digits kept until read (default 256; oldest dropped when full).
+    pub max_dtmf_digits: usize,
+    /// Most DTMF digits waiting to be sent (default 64).
+    pub max_pending_dtmf: usize,
+    /// Length of each DTMF key press we send (default 100 ms).
+    pub dtmf_duration: Duration,
+    /// The jitter buffer (capacity and playout delay, in samples).
+    pub jitter_buffer: rtp_core::PacketManagerConfig,
+}
+
+impl MediaConfig {
+    /// Defaults with the given port range.
+    pub fn new(rtp_port_low: u16, rtp_port_high: u16) -> Self {
+        MediaConfig {
+            rtp_port_low,
+            rtp_port_high,
+            latch: LatchPolicy::default(),
+            max_queued_audio: 120 * 8000,
+            max_dtmf_digits: 256,
+            max_pending_dtmf: 64,
+            dtmf_duration: Duration::from_millis(100),
+            jitter_buffer: rtp_core::PacketManagerConfig::default(),
+        }
+    }
+}
+
+impl Default for MediaConfig {
+    /// pyVoIP's range, 10000-20000.
+    fn default() -> Self {
+        MediaConfig::new(10000, 20000)
+    }
+}
+
+/// What the pacing task shares with stream creation.
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    pending: Mutex<Vec<Arc<StreamShared>>>,
+    wake: Notify,
+    closed: AtomicBool,
+}
+
+#[derive(Debug)]
+struct EngineInner {
+    config: Arc<MediaConfig>,
+    ports: Arc<Mutex<PortAllocator>>,
+    registry: Arc<Registry>,
+}
+
+impl Drop for EngineInner {
+    fn drop(&mut self) {
+        // Streams still running keep the pacing task alive; it ends once they are done.
+        self.registry.closed.store(true, Ordering::Release);
+        self.registry.wake.notify_one();
+    }
+}
+
+/// The media engine; cheap to clone (all clones share the port range and pacing task).
+/// See the [module](super) documentation.
+#[derive(Debug, Clone)]
+pub struct MediaEngine {
+    inner: Arc<EngineInner>,
+}
+
+impl MediaEngine {
+    /// Validates the port range and starts the pacing task on the current tokio runtime.
+    ///
+    /// Errors: [`MediaError::InvalidRange`], [`MediaError::NoRuntime`].
+    pub fn new(config: MediaConfig) -> Result<Self, MediaError> {
+        let ports = PortAllocator::new(config.rtp_port_low, config.rtp_port_high)?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
+        let registry = Arc::new(Registry::default());
+        runtime.spawn(pacing_task(registry.clone()));
+        Ok(MediaEngine {
+            inner: Arc::new(EngineInner {
+                config: Arc::new(config),
+                ports: Arc::new(Mutex::new(ports)),
+                registry,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MediaConfig {
+        &self.inner.config
+    }
+
+    /// How many RTP ports are in use (streams not yet fully closed included).
+    pub fn ports_in_use(&self) -> usize {
+        self.inner
+            .ports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .in_use()
+    }
+
+    /// Opens a stream: takes an even port of the range, binds a UDP socket on
+    /// `bind_ip` and that port, and starts its receive task. The stream sends and accepts
+    /// nothing until [`MediaStream::apply`]. Advertise `stream.local_addr().port()` in SDP
+    /// (with the NAT-selected address when `bind_ip` is a wildcard).
+    ///
+    /// Errors: [`MediaError::NoPortsAvailable`], [`MediaError::Bind`],
+    /// [`MediaError::NoRuntime`].
+    pub fn open_stream(&self, bind_ip: IpAddr) -> Result<MediaStream, MediaError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
+        let (port, socket) = self
+            .inner
+            .ports
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .allocate(|port| {
+                let s = std::net::UdpSocket::bind((bind_ip, port))?;
+                s.set_nonblocking(true)?;
+                Ok(s)
+            })?;
+        let lease = PortLease::new(port, self.inner.ports.clone());
+        let socket = {
+            let _guard = runtime.enter();
+            tokio::net::UdpSocket::from_std(socket).map_err(|e| MediaError::Bind(Arc::new(e)))?
+        };
+        let stream = MediaStream::spawn(&runtime, socket, lease, self.inner.config.clone())?;
+        let registry = &self.inner.registry;
+        registry
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(stream.shared().clone());
+        registry.wake.notify_one();
+        Ok(stream)
+    }
+}
+
+/// The one pacing task: an absolute 20 ms clock polling every stream's sender.
+async fn pacing_task(registry: Arc<Registry>) {
+    let mut active: Vec<Arc<StreamShared>> = Vec::new();
+    // One packet buffer for all streams (12-byte header + up to 60 ms of G.711).
+    let mut buf = vec![0u8; 1500];
+    let mut epoch: Option<tokio::time::Instant> = None;
+    let mut next: u64 = 0;
+    loop {
+        {
+            let mut pending = registry
+                .pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            active.append(&mut pending);
+        }
+        active.retain(|s| !s.is_stopped());
+        if active.is_empty() {
+            if registry.closed.load(Ordering::Acquire) {
+                return;
+            }
+            // Idle: no ticks until a stream arrives (notify_one keeps a permit, so a
+            // stream registered just before this await is not missed).
+            epoch = None;
+            registry.wake.notified().await;
+            continue;
+        }
+        let start = *epoch.get_or_insert_with(|| {
+            next = 0;
+            tokio::time::Instant::now()
+        });
+        let tick = |n: u64| TICK.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
+        tokio::time::sleep_until(start + tick(next)).await;
+        let now = tokio::time::Instant::now();
+        // The latest tick due by now: everything due is sent even after a late wake-up.
+        let due = (now.duration_since(start).as_nanos() / TICK.as_nanos()) as u64;
+        next = due + 1;
+        let tick_time = (start + tick(due)).into_std();
+        for stream in &active {
+            stream.on_tick(tick_time, &mut buf);
+        }
+    }
+}

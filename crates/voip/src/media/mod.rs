@@ -1,0 +1,145 @@
+//! The media engine: RTP streams of every call on a tokio runtime.
+//!
+//! A [`MediaEngine`] owns the RTP port range and **one pacing task** shared by all calls.
+//! Each call gets a [`MediaStream`] ([`MediaEngine::open_stream`]): a UDP socket bound on
+//! an even port of the range, a receive task reading that socket, and an entry in the
+//! pacing task's list.
+//!
+//! # Timing
+//! The pacing task runs an absolute 20 ms clock: tick *n* is due at `start + n * 20 ms`
+//! and it sleeps until that instant (`tokio::time::sleep_until`), never "20 ms after the
+//! last send", so lateness does not accumulate into drift. On each tick it polls every
+//! active stream's [`rtp_core::RtpSender`] with the tick's time and sends whatever is due;
+//! after a late wake-up that is every packet due since (the sender bounds a burst and skips
+//! older packets, keeping the stream real-time). Packets are written into one reused buffer
+//! and sent with a non-blocking `try_send_to`: no allocation, no await per packet. A packet
+//! the kernel refuses (socket buffer full) is dropped and counted
+//! ([`MediaStats::send_errors`]), as a real-time stream must not queue.
+//!
+//! The sender packetises at the negotiated `ptime` rounded down to a multiple of 20 ms,
+//! between 20 and 60 ms (a peer asking for 10 or 30 ms gets 20 ms packets; RFC 3264 makes
+//! `ptime` a preference).
+//!
+//! # Symmetric RTP and sources
+//! A stream sends from the very socket it receives on and advertises (RFC 4961; pyVoIP 2.0
+//! sends from another socket, which gives one-way audio behind symmetric-RTP servers).
+//! Which sources are accepted is [`LatchPolicy`]: by default packets are taken only from
+//! the address the peer's SDP gave, except when that address is a private one (RFC 1918,
+//! CGNAT, link-local, IPv6 ULA): then the peer is evidently behind NAT, and the first
+//! source that sends to us is latched (we accept it and send to it). Latching
+//! unconditionally would let anyone who guesses the port hijack the stream (baresip's
+//! maintainer calls it a security issue); latching never breaks peers behind NAT that
+//! advertise their private address.
+//!
+//! # Directions and early media
+//! A stream does nothing until [`MediaStream::apply`] gives it the [`NegotiatedMedia`]
+//! (received packets are dropped until then). It may be applied as soon as an early
+//! answer (183 with SDP) arrives, so early media plays into [`MediaStream::read_audio`].
+//! A re-INVITE's result is applied the same way: new remote address, codec, payload types
+//! or direction take effect at once; sequence numbers and timestamps continue. We send only
+//! when our direction sends (`sendrecv`/`sendonly`) and the peer gave a real address, and
+//! we take received audio and DTMF only when our direction receives.
+//!
+//! # Audio and bounds
+//! Outgoing audio waits in a per-stream queue (at most [`MediaConfig::max_queued_audio`];
+//! writes beyond it are refused and the write returns how much it took). Audio is
+//! consumed only by packets actually sent: on hold, a prompt pauses and resumes after.
+//! Without queued audio, silence is sent. Received audio goes through the
+//! [`rtp_core::PacketManager`] jitter buffer (fixed capacity); received DTMF digits wait
+//! in a buffer of [`MediaConfig::max_dtmf_digits`] (the oldest are dropped when full).
+//!
+//! # Example
+//! Two streams on loopback talking to each other.
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+//! use rtp_core::{AudioCodec, TransmitType};
+//! use voip::media::{MediaConfig, MediaEngine};
+//! use voip::sdp_negotiation::NegotiatedMedia;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = MediaEngine::new(MediaConfig::new(30000, 30100))?;
+//! let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+//! let alice = engine.open_stream(lo)?;
+//! let bob = engine.open_stream(lo)?;
+//! let media = |to: SocketAddr| NegotiatedMedia {
+//!     remote: to,
+//!     codec: AudioCodec::Pcmu,
+//!     payload_type: 0,
+//!     dtmf_payload_type: Some(101),
+//!     direction: TransmitType::SendRecv,
+//!     ptime: 20,
+//!     receive_audio: vec![(0, AudioCodec::Pcmu)],
+//!     receive_dtmf_payload_type: Some(101),
+//! };
+//! alice.apply(&media(bob.local_addr()));
+//! bob.apply(&media(alice.local_addr()));
+//!
+//! alice.send_dtmf("42#")?;
+//! let mut heard = String::new();
+//! while heard.len() < 3 {
+//!     heard.push(bob.next_dtmf().await.unwrap());
+//! }
+//! assert_eq!(heard, "42#");
+//! let audio = bob.read_audio(160, true).await; // 20 ms of pyVoIP-format audio
+//! assert_eq!(audio.len(), 160);
+//! alice.stop();
+//! bob.stop();
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`NegotiatedMedia`]: crate::sdp_negotiation::NegotiatedMedia
+
+mod engine;
+mod playback;
+mod ports;
+mod stream;
+
+pub use engine::{LatchPolicy, MediaConfig, MediaEngine, TICK};
+pub use playback::Playback;
+pub use ports::PortAllocator;
+pub use stream::{MediaStats, MediaStream};
+
+use std::sync::Arc;
+
+/// Errors of the media engine.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// The RTP port range is empty: `low > high`, or no even port in it (pyVoIP's
+    /// `InvalidRangeError`).
+    #[error("invalid RTP port range {low}-{high}: expected low <= high with an even port")]
+    InvalidRange {
+        /// Lowest port.
+        low: u16,
+        /// Highest port.
+        high: u16,
+    },
+    /// Every port of the range is in use (pyVoIP's `NoPortsAvailableError`).
+    #[error("no RTP port available in {low}-{high}")]
+    NoPortsAvailable {
+        /// Lowest port.
+        low: u16,
+        /// Highest port.
+        high: u16,
+    },
+    /// Binding the RTP socket failed for a reason other than a busy port.
+    #[error("cannot bind the RTP socket: {0}")]
+    Bind(Arc<std::io::Error>),
+    /// Not called from within a tokio runtime.
+    #[error("the media engine needs a tokio runtime")]
+    NoRuntime,
+    /// A character that is not a DTMF key (0-9, *, #, A-D, R for flash).
+    #[error("{0:?} is not a DTMF key")]
+    InvalidDtmf(char),
+    /// Too many DTMF digits wait to be sent.
+    #[error("too many DTMF digits waiting to be sent")]
+    DtmfQueueFull,
+    /// The peer did not negotiate telephone-event, so RFC 4733 DTMF cannot be sent.
+    #[error("the peer did not negotiate telephone-event (RFC 4733)")]
+    DtmfNotNegotiated,
+    /// The stream was stopped.
+    #[error("the media stream is stopped")]
+    Stopped,
+}

@@ -1,0 +1,816 @@
+//! [`MediaStream`]: one call's RTP stream and the handle the call uses.
+
+use super::engine::LatchPolicy;
+use super::playback::Playback;
+use super::ports::PortLease;
+use super::{MediaConfig, MediaError};
+use crate::sdp_negotiation::NegotiatedMedia;
+use rtp_core::{
+    AudioCodec, DtmfKey, Received, ReceiverStats, RtpPacket, RtpReceiver, RtpReceiverConfig,
+    RtpSender, RtpSenderConfig, SenderStats, TransmitType, WriteOutcome,
+};
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+use tokio::sync::Notify;
+use tokio::task::AbortHandle;
+
+/// Samples per second of everything we carry (G.711).
+const RATE: u64 = 8000;
+/// Most samples one read may ask for (60 s); larger requests are clamped.
+const MAX_READ: usize = 60 * 8000;
+
+/// The socket and its port, closed and given back together (the socket first).
+#[derive(Debug)]
+struct SocketLease {
+    socket: UdpSocket,
+    _lease: PortLease,
+}
+
+/// Counters of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MediaStats {
+    /// What was sent (all packets since the stream started, across re-negotiations).
+    pub sender: SenderStats,
+    /// What was received from the current source (RFC 3550 loss and jitter).
+    pub receiver: ReceiverStats,
+    /// Packets the kernel refused to send (socket buffer full, unreachable): dropped.
+    pub send_errors: u64,
+    /// Packets dropped because they came from an address we do not accept.
+    pub rejected_source: u64,
+    /// Packets dropped because our direction does not receive, or before negotiation.
+    pub dropped_not_receiving: u64,
+    /// Outgoing audio samples waiting in the queue.
+    pub queued_samples: usize,
+}
+
+impl MediaStats {
+    /// Interarrival jitter in milliseconds (RFC 3550 A.8 at 8 kHz).
+    pub fn jitter_ms(&self) -> f64 {
+        self.receiver.jitter / 8.0
+    }
+}
+
+fn add_sender_stats(total: &mut SenderStats, s: SenderStats) {
+    total.packets += s.packets;
+    total.payload_bytes += s.payload_bytes;
+    total.silence_packets += s.silence_packets;
+    total.event_packets += s.event_packets;
+    total.skipped_packets += s.skipped_packets;
+    total.refused_samples += s.refused_samples;
+}
+
+/// Private, CGNAT, link-local or unique-local: an address the peer cannot be reached at
+/// from outside its network.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            v4.is_private() || v4.is_link_local() || (o[0] == 100 && (o[1] & 0xC0) == 64)
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments()[0];
+            (s & 0xFE00) == 0xFC00 || (s & 0xFFC0) == 0xFE80
+        }
+    }
+}
+
+/// The sender's packet time: the negotiated one rounded down to the 20 ms clock.
+fn ptime_samples(ptime_ms: u32) -> u32 {
+    (ptime_ms / 20 * 20).clamp(20, 60) * 8
+}
+
+#[derive(Debug)]
+struct StreamState {
+    stopped: bool,
+    socket: Option<Arc<SocketLease>>,
+    media: Option<NegotiatedMedia>,
+    /// Where RTP goes: the SDP address, or the latched source; `None` when we cannot send.
+    send_to: Option<SocketAddr>,
+    latched: bool,
+
+    sender: Option<RtpSender>,
+    /// Rebuild the sender before the next packet (codec change, or resuming after a pause).
+    rebuild: bool,
+    ssrc: u32,
+    /// Sequence number, timestamp and time of the last packet sent.
+    last_sent: Option<(u16, u32, Instant)>,
+    sent_before: SenderStats,
+    queue: VecDeque<i16>,
+    /// Samples ever accepted into / taken out of the queue (sent or flushed).
+    written: u64,
+    consumed: u64,
+    pending_dtmf: VecDeque<DtmfKey>,
+
+    receiver: RtpReceiver,
+    /// RTP timestamp just past the newest audio received, and when it arrived.
+    newest: Option<(u32, Instant)>,
+    digits: VecDeque<char>,
+
+    send_errors: u64,
+    rejected_source: u64,
+    dropped_not_receiving: u64,
+}
+
+impl StreamState {
+    fn can_send(&self) -> bool {
+        !self.stopped
+            && self.send_to.is_some()
+            && self.media.as_ref().is_some_and(|m| m.direction.sends())
+    }
+
+    fn receives(&self) -> bool {
+        self.media.as_ref().is_some_and(|m| m.direction.receives())
+    }
+
+    /// A new sender for the current media, continuing the sequence numbers and the
+    /// timestamp clock of the previous one (RFC 3550: same SSRC, timestamps follow time).
+    fn rebuild_sender(&mut self, now: Instant, config: &MediaConfig) {
+        let Some(media) = &self.media else { return };
+        let mut c = RtpSenderConfig::new(media.codec);
+        c.ssrc = self.ssrc;
+        c.payload_type = media.payload_type;
+        c.telephone_event_payload_type = media.dtmf_payload_type.unwrap_or(101);
+        c.ptime_samples = ptime_samples(media.ptime);
+        // The stream keeps its own queue and tops the sender up one packet at a time.
+        c.max_queued_samples = 2 * c.ptime_samples as usize;
+        c.max_queued_dtmf = config.max_pending_dtmf;
+        if let Some((seq, ts, at)) = self.last_sent {
+            c.initial_sequence = seq.wrapping_add(1);
+            let ptime = Duration::from_nanos(u64::from(c.ptime_samples) * 1_000_000_000 / RATE);
+            let ticks = (now.saturating_duration_since(at).as_nanos() / ptime.as_nanos()).max(1);
+            c.initial_timestamp = ts.wrapping_add((ticks as u32).wrapping_mul(c.ptime_samples));
+        }
+        if let Some(old) = self.sender.take() {
+            add_sender_stats(&mut self.sent_before, old.stats());
+        }
+        let mut sender = RtpSender::new(c);
+        if media.dtmf_payload_type.is_some() {
+            let duration = config.dtmf_duration;
+            while let Some(key) = self.pending_dtmf.pop_front() {
+                if sender.send_dtmf(key, duration).is_err() {
+                    break;
+                }
+            }
+        }
+        self.sender = Some(sender);
+        self.rebuild = false;
+    }
+
+    /// Moves queued audio into the sender until it holds one packet.
+    fn top_up(&mut self) {
+        let Some(sender) = self.sender.as_mut() else {
+            return;
+        };
+        let want = sender.config().ptime_samples as usize;
+        let have = sender.queued_samples();
+        if have >= want || self.queue.is_empty() {
+            return;
+        }
+        let n = (want - have).min(self.queue.len());
+        let (a, b) = self.queue.as_slices();
+        let na = n.min(a.len());
+        sender.write_i16(&a[..na]);
+        sender.write_i16(&b[..n - na]);
+        self.queue.drain(..n);
+        self.consumed += n as u64;
+    }
+
+    fn stats(&self) -> MediaStats {
+        let mut sender = self.sent_before;
+        if let Some(s) = &self.sender {
+            add_sender_stats(&mut sender, s.stats());
+        }
+        MediaStats {
+            sender,
+            receiver: self.receiver.stats(),
+            send_errors: self.send_errors,
+            rejected_source: self.rejected_source,
+            dropped_not_receiving: self.dropped_not_receiving,
+            queued_samples: self.queue.len(),
+        }
+    }
+}
+
+fn receiver_config(media: Option<&NegotiatedMedia>, config: &MediaConfig) -> RtpReceiverConfig {
+    let mut c = RtpReceiverConfig {
+        manager: config.jitter_buffer,
+        ..RtpReceiverConfig::default()
+    };
+    if let Some(m) = media {
+        let mut audio = m.receive_audio.clone();
+        // Be liberal: the static G.711 numbers too, unless renumbered.
+        for (n, codec) in [(0, AudioCodec::Pcmu), (8, AudioCodec::Pcma)] {
+            if !audio.iter().any(|(x, _)| *x == n) && m.receive_dtmf_payload_type != Some(n) {
+                audio.push((n, codec));
+            }
+        }
+        c.audio = audio;
+        c.telephone_event_payload_type = m.receive_dtmf_payload_type;
+    }
+    c
+}
+
+/// When a read can return.
+enum Readiness {
+    Now,
+    At(Instant),
+    /// Nothing received yet: wait for a packet (or a state change).
+    Wait,
+    /// Return silence, now or after this long (not receiving, or stopped).
+    Silence(Duration),
+}
+
+/// The state shared by the handles, the pacing task and the receive task.
+#[derive(Debug)]
+pub(crate) struct StreamShared {
+    state: Mutex<StreamState>,
+    local_addr: SocketAddr,
+    config: Arc<MediaConfig>,
+    /// Woken when audio arrives or the stream changes (start, re-negotiation, stop).
+    audio_ready: Notify,
+    /// Woken when a DTMF digit arrives or the stream stops.
+    dtmf_ready: Notify,
+    receive_task: Mutex<Option<AbortHandle>>,
+}
+
+impl StreamShared {
+    fn lock(&self) -> MutexGuard<'_, StreamState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.lock().stopped
+    }
+
+    /// A pacing tick: send every packet due at `now`.
+    pub(crate) fn on_tick(&self, now: Instant, buf: &mut [u8]) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        if !st.can_send() {
+            // The next packet after a pause starts a fresh schedule (no burst of "overdue"
+            // packets) with continuing sequence numbers and timestamps.
+            if st.sender.is_some() {
+                st.rebuild = true;
+            }
+            return;
+        }
+        if st.rebuild || st.sender.is_none() {
+            st.rebuild_sender(now, &self.config);
+        }
+        let (Some(socket), Some(to)) = (st.socket.clone(), st.send_to) else {
+            return;
+        };
+        loop {
+            st.top_up();
+            let Some(sender) = st.sender.as_mut() else {
+                return;
+            };
+            match sender.poll_transmit(now, buf) {
+                Ok(Some(t)) => {
+                    st.last_sent = Some((t.sequence_number, t.timestamp, now));
+                    if socket.socket.try_send_to(&buf[..t.len], to).is_err() {
+                        st.send_errors += 1;
+                    }
+                }
+                Ok(None) | Err(_) => return,
+            }
+        }
+    }
+
+    /// A datagram arrived on the socket.
+    fn on_datagram(&self, now: Instant, data: &[u8], from: SocketAddr) {
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        if st.stopped {
+            return;
+        }
+        let Some(media) = &st.media else {
+            st.dropped_not_receiving += 1;
+            return;
+        };
+        if st.send_to != Some(from) {
+            let sdp = media.remote;
+            let latch = !st.latched
+                && !sdp.ip().is_unspecified()
+                && match self.config.latch {
+                    LatchPolicy::Never => false,
+                    LatchPolicy::WhenPrivate => is_private(sdp.ip()),
+                    LatchPolicy::Always => true,
+                };
+            if latch {
+                st.latched = true;
+                st.send_to = Some(from);
+                tracing::debug!(%sdp, %from, "RTP source latched");
+            } else if !(sdp.ip().is_unspecified() && st.send_to.is_none()) {
+                // With an old-style hold (c=0.0.0.0) the peer's address is unknown: its
+                // music on hold is taken from wherever it comes.
+                st.rejected_source += 1;
+                return;
+            }
+        }
+        if !st.receives() {
+            st.dropped_not_receiving += 1;
+            return;
+        }
+        match st.receiver.receive(now, data) {
+            Ok(Received::Audio(WriteOutcome::Stored | WriteOutcome::Reset)) => {
+                if let Ok(p) = RtpPacket::parse(data) {
+                    let end = p.timestamp.wrapping_add(p.payload.len() as u32);
+                    let newer = st
+                        .newest
+                        .is_none_or(|(e, _)| (end.wrapping_sub(e) as i32) > 0);
+                    if newer {
+                        st.newest = Some((end, now));
+                    }
+                }
+                drop(guard);
+                self.audio_ready.notify_waiters();
+            }
+            Ok(Received::Event(_)) => {
+                let mut any = false;
+                while let Some(key) = st.receiver.poll_dtmf() {
+                    if st.digits.len() >= self.config.max_dtmf_digits.max(1) {
+                        st.digits.pop_front();
+                    }
+                    st.digits.push_back(key.as_char());
+                    any = true;
+                }
+                drop(guard);
+                if any {
+                    self.dtmf_ready.notify_waiters();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// When `len` samples can be read.
+    fn readiness(&self, st: &StreamState, len: usize, now: Instant) -> Readiness {
+        let span = Duration::from_nanos(len as u64 * 1_000_000_000 / RATE);
+        if st.stopped {
+            return Readiness::Silence(Duration::ZERO);
+        }
+        if st.media.is_some() && !st.receives() {
+            return Readiness::Silence(span);
+        }
+        let (Some(cursor), Some((end, arrived))) = (st.receiver.manager().cursor(), st.newest)
+        else {
+            return Readiness::Wait;
+        };
+        // Samples of newer audio beyond what this read would take. A read is served once
+        // the playout delay's worth of newer audio exists, or when that audio would have
+        // arrived in real time: then gaps (loss, silence suppression, a peer that stopped)
+        // come out as silence at the real-time pace.
+        let delay = i64::from(st.receiver.manager().playout_delay());
+        let ahead = i64::from(end.wrapping_sub(cursor.wrapping_add(len as u32)) as i32);
+        if ahead >= delay {
+            return Readiness::Now;
+        }
+        let wait = Duration::from_nanos(((delay - ahead) as u64) * 1_000_000_000 / RATE);
+        let due = arrived + wait;
+        if due <= now {
+            Readiness::Now
+        } else {
+            Readiness::At(due)
+        }
+    }
+
+    async fn read_with<T: Clone>(
+        &self,
+        len: usize,
+        blocking: bool,
+        silence: T,
+        read: impl Fn(&mut RtpReceiver, usize) -> Vec<T>,
+    ) -> Vec<T> {
+        let len = len.min(MAX_READ);
+        if len == 0 {
+            return Vec::new();
+        }
+        loop {
+            let notified = self.audio_ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let now = tokio::time::Instant::now().into_std();
+            let readiness = {
+                let mut st = self.lock();
+                match self.readiness(&st, len, now) {
+                    Readiness::Now => return read(&mut st.receiver, len),
+                    r => r,
+                }
+            };
+            if !blocking {
+                return vec![silence; len];
+            }
+            match readiness {
+                Readiness::Silence(d) => {
+                    if !d.is_zero() {
+                        tokio::select! {
+                            _ = tokio::time::sleep(d) => {}
+                            _ = &mut notified => continue,
+                        }
+                    }
+                    return vec![silence; len];
+                }
+                Readiness::At(due) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(due.into()) => {}
+                        _ = &mut notified => {}
+                    }
+                }
+                Readiness::Wait => notified.await,
+                Readiness::Now => unreachable!("returned above"),
+            }
+        }
+    }
+
+    fn stop(&self) {
+        let socket = {
+            let mut st = self.lock();
+            if st.stopped {
+                return;
+            }
+            st.stopped = true;
+            st.queue.clear();
+            st.socket.take()
+        };
+        if let Some(task) = self
+            .receive_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            task.abort();
+        }
+        drop(socket);
+        self.audio_ready.notify_waiters();
+        self.dtmf_ready.notify_waiters();
+    }
+}
+
+/// The receive task: every datagram of the socket into the stream.
+async fn receive_task(shared: Arc<StreamShared>, socket: Arc<SocketLease>) {
+    let mut buf = vec![0u8; 2048];
+    loop {
+        match socket.socket.recv_from(&mut buf).await {
+            Ok((len, from)) => {
+                let now = tokio::time::Instant::now().into_std();
+                shared.on_datagram(now, &buf[..len], from);
+            }
+            Err(e) => {
+                // ICMP errors surface here on some systems; never spin on them.
+                tracing::debug!(error = %e, "RTP receive error");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
+        if shared.is_stopped() {
+            return;
+        }
+    }
+}
+
+/// Stops the stream when the last handle is dropped.
+#[derive(Debug)]
+struct HandleGuard(Arc<StreamShared>);
+
+impl Drop for HandleGuard {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// One call's RTP stream: the handle a call uses for audio and DTMF.
+///
+/// Cheap to clone, `Send + Sync`; the stream stops when [`stop`](Self::stop) is called or
+/// the last clone (including those held by [`Playback`]s) is dropped. Audio is pyVoIP's
+/// format for the `audio` methods (8-bit unsigned linear, 8 kHz mono, silence `0x80`,
+/// 160 bytes per 20 ms) and 16-bit signed linear for the `i16` methods.
+#[derive(Debug, Clone)]
+pub struct MediaStream {
+    guard: Arc<HandleGuard>,
+}
+
+impl MediaStream {
+    pub(crate) fn spawn(
+        runtime: &tokio::runtime::Handle,
+        socket: UdpSocket,
+        lease: PortLease,
+        config: Arc<MediaConfig>,
+    ) -> Result<Self, MediaError> {
+        let local_addr = socket
+            .local_addr()
+            .map_err(|e| MediaError::Bind(Arc::new(e)))?;
+        let socket = Arc::new(SocketLease {
+            socket,
+            _lease: lease,
+        });
+        let ssrc = RtpSenderConfig::new(AudioCodec::Pcmu).ssrc;
+        let shared = Arc::new(StreamShared {
+            state: Mutex::new(StreamState {
+                stopped: false,
+                socket: Some(socket.clone()),
+                media: None,
+                send_to: None,
+                latched: false,
+                sender: None,
+                rebuild: false,
+                ssrc,
+                last_sent: None,
+                sent_before: SenderStats::default(),
+                queue: VecDeque::new(),
+                written: 0,
+                consumed: 0,
+                pending_dtmf: VecDeque::new(),
+                receiver: RtpReceiver::new(receiver_config(None, &config)),
+                newest: None,
+                digits: VecDeque::new(),
+                send_errors: 0,
+                rejected_source: 0,
+                dropped_not_receiving: 0,
+            }),
+            local_addr,
+            config,
+            audio_ready: Notify::new(),
+            dtmf_ready: Notify::new(),
+            receive_task: Mutex::new(None),
+        });
+        let task = runtime.spawn(receive_task(shared.clone(), socket));
+        *shared
+            .receive_task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(task.abort_handle());
+        Ok(MediaStream {
+            guard: Arc::new(HandleGuard(shared)),
+        })
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<StreamShared> {
+        &self.guard.0
+    }
+
+    /// The socket's local address (its port goes into our SDP).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared().local_addr
+    }
+
+    /// Starts the stream with the result of an offer/answer exchange, or updates it after
+    /// a re-negotiation (re-INVITE, UPDATE, early then final answer): remote address,
+    /// codec, payload types, direction and ptime take effect at once.
+    pub fn apply(&self, media: &NegotiatedMedia) {
+        let shared = self.shared();
+        {
+            let mut st = shared.lock();
+            if st.stopped {
+                return;
+            }
+            let old = st.media.take();
+            let send_changed = old.as_ref().is_none_or(|o| {
+                o.codec != media.codec
+                    || o.payload_type != media.payload_type
+                    || o.dtmf_payload_type != media.dtmf_payload_type
+                    || ptime_samples(o.ptime) != ptime_samples(media.ptime)
+            });
+            if send_changed && st.sender.is_some() {
+                st.rebuild = true;
+            }
+            let receive_changed = old.as_ref().is_none_or(|o| {
+                o.receive_audio != media.receive_audio
+                    || o.receive_dtmf_payload_type != media.receive_dtmf_payload_type
+            });
+            if receive_changed {
+                st.receiver = RtpReceiver::new(receiver_config(Some(media), &shared.config));
+                st.newest = None;
+            }
+            let remote_changed = old.as_ref().is_none_or(|o| o.remote != media.remote);
+            if remote_changed || !st.latched {
+                st.latched = false;
+                st.send_to = (!media.remote.ip().is_unspecified() && media.remote.port() != 0)
+                    .then_some(media.remote);
+            }
+            st.media = Some(media.clone());
+        }
+        shared.audio_ready.notify_waiters();
+    }
+
+    /// The media in force, if the stream was started.
+    pub fn media(&self) -> Option<NegotiatedMedia> {
+        self.shared().lock().media.clone()
+    }
+
+    /// Our current direction ([`TransmitType::Inactive`] before [`apply`](Self::apply)).
+    pub fn direction(&self) -> TransmitType {
+        self.shared()
+            .lock()
+            .media
+            .as_ref()
+            .map_or(TransmitType::Inactive, |m| m.direction)
+    }
+
+    /// Where RTP is sent now (the SDP address or the latched source), if anywhere.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.shared().lock().send_to
+    }
+
+    fn write_samples(&self, n: usize, sample: impl Fn(usize) -> i16) -> usize {
+        let shared = self.shared();
+        let mut st = shared.lock();
+        if st.stopped {
+            return 0;
+        }
+        let room = shared
+            .config
+            .max_queued_audio
+            .saturating_sub(st.queue.len());
+        let take = n.min(room);
+        st.queue.extend((0..take).map(sample));
+        st.written += take as u64;
+        take
+    }
+
+    /// Queues pyVoIP-format audio (8-bit unsigned linear, 8 kHz mono) to be sent after what
+    /// is already queued; returns how many samples were accepted (fewer when the queue is
+    /// full, 0 once stopped).
+    pub fn write_audio(&self, audio: &[u8]) -> usize {
+        self.write_samples(audio.len(), |i| g711::linear8::to_i16(audio[i]))
+    }
+
+    /// Queues 16-bit linear audio (8 kHz mono); returns how many samples were accepted.
+    pub fn write_i16(&self, audio: &[i16]) -> usize {
+        self.write_samples(audio.len(), |i| audio[i])
+    }
+
+    /// Drops every queued outgoing sample (barge-in); what was sent is sent.
+    pub fn flush_audio(&self) {
+        let mut st = self.shared().lock();
+        st.queue.clear();
+        st.consumed = st.written;
+        if let Some(s) = st.sender.as_mut() {
+            s.clear_audio();
+        }
+    }
+
+    /// Queues a prompt like [`write_audio`](Self::write_audio) and returns a handle to
+    /// wait for it, stop it, or stop it at the first DTMF digit
+    /// ([`Playback::until_dtmf`]).
+    pub fn play(&self, audio: &[u8]) -> Playback {
+        self.write_audio(audio);
+        self.playback_to_here()
+    }
+
+    /// [`play`](Self::play) for 16-bit linear audio.
+    pub fn play_i16(&self, audio: &[i16]) -> Playback {
+        self.write_i16(audio);
+        self.playback_to_here()
+    }
+
+    fn playback_to_here(&self) -> Playback {
+        let end = self.shared().lock().written;
+        Playback::new(self.clone(), end)
+    }
+
+    /// Samples ever queued and samples ever sent or dropped from the queue.
+    pub(crate) fn queue_position(&self) -> (u64, u64, bool) {
+        let st = self.shared().lock();
+        (st.written, st.consumed, st.stopped)
+    }
+
+    /// Drops queued audio up to sample `end` (counted since the stream started).
+    pub(crate) fn drop_queued_until(&self, end: u64) {
+        let mut st = self.shared().lock();
+        if st.consumed >= end {
+            return;
+        }
+        let n = ((end - st.consumed) as usize).min(st.queue.len());
+        st.queue.drain(..n);
+        st.consumed = end;
+        if let Some(s) = st.sender.as_mut() {
+            s.clear_audio();
+        }
+    }
+
+    /// Reads `len` samples of received audio in pyVoIP's format, like pyVoIP's
+    /// `read_audio(length, blocking)`: always exactly `len` bytes, `0x80` where nothing
+    /// arrived.
+    ///
+    /// Blocking: waits until the audio is there (the jitter buffer's playout delay of
+    /// newer audio has arrived) or until it would have arrived in real time, so a peer
+    /// that pauses (silence suppression, hold) yields silence at the real-time pace rather
+    /// than blocking forever, and silence is data (pyVoIP's #227 waited for non-silence).
+    /// Before the first packet it waits for one. When our direction does not receive it
+    /// returns silence after `len` samples' worth of time; once stopped, at once.
+    ///
+    /// Non-blocking: the audio if it is there, else `len` bytes of `0x80` without moving
+    /// the read position (so polling faster than real time loses nothing).
+    pub async fn read_audio(&self, len: usize, blocking: bool) -> Vec<u8> {
+        self.shared()
+            .read_with(len, blocking, g711::linear8::SILENCE, |r, n| {
+                r.read_linear8(n)
+            })
+            .await
+    }
+
+    /// [`read_audio`](Self::read_audio) in 16-bit linear samples (silence 0).
+    pub async fn read_i16(&self, len: usize, blocking: bool) -> Vec<i16> {
+        self.shared()
+            .read_with(len, blocking, 0i16, |r, n| r.read_i16(n))
+            .await
+    }
+
+    /// Takes up to `length` received DTMF digits, oldest first; `None` takes them all.
+    /// Like pyVoIP's `get_dtmf`: `""` when no key was pressed. Digits are `0`-`9`, `*`,
+    /// `#`, `A`-`D` and `R` (flash).
+    pub fn get_dtmf(&self, length: Option<usize>) -> String {
+        let mut st = self.shared().lock();
+        let n = length.unwrap_or(usize::MAX).min(st.digits.len());
+        st.digits.drain(..n).collect()
+    }
+
+    /// Waits for the next received DTMF digit and takes it; `None` once the stream stops.
+    pub async fn next_dtmf(&self) -> Option<char> {
+        let shared = self.shared();
+        loop {
+            let notified = shared.dtmf_ready.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let mut st = shared.lock();
+                if let Some(d) = st.digits.pop_front() {
+                    return Some(d);
+                }
+                if st.stopped {
+                    return None;
+                }
+            }
+            notified.await;
+        }
+    }
+
+    /// Takes a received digit if one is waiting.
+    pub(crate) fn pop_dtmf(&self) -> Option<char> {
+        self.shared().lock().digits.pop_front()
+    }
+
+    pub(crate) fn dtmf_notify(&self) -> &Notify {
+        &self.shared().dtmf_ready
+    }
+
+    /// Sends DTMF digits as RFC 4733 telephone-events, in order, each
+    /// [`MediaConfig::dtmf_duration`] long with a short gap between. Digits sent while we
+    /// cannot send (on hold, before the answer) wait and go out when sending starts.
+    ///
+    /// Errors: [`MediaError::InvalidDtmf`] (nothing queued), [`MediaError::DtmfQueueFull`]
+    /// (the digits before the one refused are queued), [`MediaError::DtmfNotNegotiated`]
+    /// (the peer has no telephone-event), [`MediaError::Stopped`].
+    pub fn send_dtmf(&self, digits: &str) -> Result<(), MediaError> {
+        let keys = digits
+            .chars()
+            .map(|c| DtmfKey::from_char(c).ok_or(MediaError::InvalidDtmf(c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let shared = self.shared();
+        let mut st = shared.lock();
+        if st.stopped {
+            return Err(MediaError::Stopped);
+        }
+        if st
+            .media
+            .as_ref()
+            .is_some_and(|m| m.dtmf_payload_type.is_none())
+        {
+            return Err(MediaError::DtmfNotNegotiated);
+        }
+        let direct = st.can_send() && !st.rebuild && st.sender.is_some();
+        for key in keys {
+            if direct {
+                let sender = st.sender.as_mut().ok_or(MediaError::Stopped)?;
+                sender
+                    .send_dtmf(key, shared.config.dtmf_duration)
+                    .map_err(|_| MediaError::DtmfQueueFull)?;
+            } else {
+                if st.pending_dtmf.len() >= shared.config.max_pending_dtmf {
+                    return Err(MediaError::DtmfQueueFull);
+                }
+                st.pending_dtmf.push_back(key);
+            }
+        }
+        Ok(())
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> MediaStats {
+        self.shared().lock().stats()
+    }
+
+    /// True once stopped.
+    pub fn is_stopped(&self) -> bool {
+        self.shared().is_stopped()
+    }
+
+    /// Stops the stream: no more sending or receiving, the socket is closed and its port
+    /// returns to the range (once the receive task has wound down, within a moment).
+    /// Blocked reads return silence, [`next_dtmf`](Self::next_dtmf) returns `None`.
+    pub fn stop(&self) {
+        self.shared().stop();
+    }
+}

@@ -450,15 +450,10 @@ impl TransactionLayer {
         if !response.is_response() {
             return Err(TransactionError::NotAResponse);
         }
-        let same_branch = response
-            .via()
-            .ok()
-            .and_then(|v| v.branch().map(str::to_owned))
-            == tx
-                .request
-                .via()
-                .ok()
-                .and_then(|v| v.branch().map(str::to_owned));
+        let same_branch = match (response.via(), tx.request.via()) {
+            (Ok(a), Ok(b)) => a.branch() == b.branch(),
+            _ => false,
+        };
         let same_cseq = response.cseq().ok() == tx.request.cseq().ok();
         if !same_branch || !same_cseq {
             return Err(TransactionError::ResponseMismatch(key));

@@ -632,6 +632,17 @@ mod tests {
     }
 
     #[test]
+    fn payload_longer_than_max_latency_with_defaults() {
+        // A 625 ms datagram (5000 PCMU bytes) into the default 500 ms latency bound.
+        let mut m = PacketManager::default();
+        let big = frame(3, 5000);
+        assert_eq!(m.write(0, &big), WriteOutcome::Stored);
+        assert_eq!(m.buffered(), 4000);
+        assert_eq!(m.cursor(), Some(1000));
+        assert_eq!(m.read(4000), big[1000..].to_vec());
+    }
+
+    #[test]
     fn linear8_in_and_out() {
         let mut m = no_delay(100);
         m.write_linear8(0, &[0x80, 0xFF, 0x00, 0x90]);

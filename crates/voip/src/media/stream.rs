@@ -727,6 +727,11 @@ impl MediaStream {
         st.digits.drain(..n).collect()
     }
 
+    /// How many received DTMF digits wait to be taken.
+    pub fn dtmf_len(&self) -> usize {
+        self.shared().lock().digits.len()
+    }
+
     /// Waits for the next received DTMF digit and takes it; `None` once the stream stops.
     pub async fn next_dtmf(&self) -> Option<char> {
         let shared = self.shared();

@@ -62,16 +62,27 @@ pub(crate) fn run(command: RtpCommand) -> ExitCode {
     }
 }
 
+/// An RTP packet travels in one UDP datagram, so no input can be longer than this.
+const MAX_PACKET: u64 = 65_535;
+
 fn read_input(path: &Path) -> Result<Vec<u8>, String> {
-    if path == Path::new("-") {
-        let mut bytes = Vec::new();
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
         std::io::stdin()
+            .take(MAX_PACKET + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        Ok(bytes)
+            .map_err(|e| format!("cannot read stdin: {e}"))?
     } else {
-        std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_PACKET + 1).read_to_end(&mut bytes))
+            .map_err(|e| format!("cannot read file: {e}"))?
+    };
+    if read as u64 > MAX_PACKET {
+        return Err(format!(
+            "input longer than {MAX_PACKET} bytes: not one RTP packet (one packet per file)"
+        ));
     }
+    Ok(bytes)
 }
 
 fn hex(bytes: &[u8]) -> String {

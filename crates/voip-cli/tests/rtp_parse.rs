@@ -164,4 +164,16 @@ fn malformed_input_is_an_error_with_exit_status_1() {
 
     let out = voip(&["rtp", "parse", "/nonexistent/x.rtp"], b"");
     assert_eq!(out.status.code(), Some(1));
+
+    // Larger than any UDP datagram: not one packet.
+    let mut huge = rich_packet();
+    huge.resize(70_000, 0);
+    let path = temp_file("huge.rtp", &huge);
+    let out = voip(&["rtp", "parse", path.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .contains("longer than 65535")
+    );
 }

@@ -9,7 +9,9 @@ use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use sip_message::{SipMessage, SipStatus};
 use std::time::{Duration, Instant};
-use voip::transaction::{Received, Target, TransactionConfig, TransactionKey, TransactionLayer};
+use voip::transaction::{
+    Received, Target, TransactionConfig, TransactionEvent, TransactionKey, TransactionLayer,
+};
 
 const MAX: usize = 8;
 const METHODS: [&str; 6] = ["INVITE", "ACK", "CANCEL", "OPTIONS", "BYE", "REGISTER"];
@@ -21,7 +23,11 @@ fn template(b: &[u8; 4], response_code: Option<u16>) -> Option<SipMessage> {
     } else {
         format!("old{}", b[1] % 5)
     };
-    let to = if b[2] & 1 == 1 { format!(";tag=t{}", b[2] % 3) } else { String::new() };
+    let to = if b[2] & 1 == 1 {
+        format!(";tag=t{}", b[2] % 3)
+    } else {
+        String::new()
+    };
     let seq = u32::from(b[3] % 3) + 1;
     let wire = format!(
         "{m} sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch={branch}\r\n\
@@ -42,7 +48,11 @@ fn template(b: &[u8; 4], response_code: Option<u16>) -> Option<SipMessage> {
 
 fn target(bit: u8) -> Target {
     let addr = "127.0.0.1:5070".parse().unwrap();
-    if bit & 1 == 0 { Target::udp(addr) } else { Target::tcp(addr) }
+    if bit & 1 == 0 {
+        Target::udp(addr)
+    } else {
+        Target::tcp(addr)
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -109,12 +119,17 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
             6 => {
-                if let Some(k) = pick(&keys)
-                    && let Ok(c) = l.cancel_request(k)
-                    && let Some(t) = l.target(k)
-                    && let Ok(ck) = l.send_request(now, c, t)
-                {
-                    keys.push(ck);
+                if let Some(k) = pick(&keys) {
+                    if arg[1] & 1 == 0 {
+                        if let Ok(Some(ck)) = l.cancel(now, k) {
+                            keys.push(ck);
+                        }
+                    } else if let Ok(c) = l.cancel_request(k)
+                        && let Some(t) = l.target(k)
+                        && let Ok(ck) = l.send_request(now, c, t)
+                    {
+                        keys.push(ck);
+                    }
                 }
             }
             7 => {
@@ -136,7 +151,11 @@ fuzz_target!(|data: &[u8]| {
         while let Some(t) = l.poll_transmit() {
             assert!(SipMessage::parse(t.bytes).is_ok());
         }
-        while l.poll_event().is_some() {}
+        while let Some(e) = l.poll_event() {
+            if let TransactionEvent::CancelSent { cancel, .. } = e {
+                keys.push(cancel);
+            }
+        }
         if keys.len() > 4 * MAX {
             keys.retain(|k| l.state(*k).is_some());
         }

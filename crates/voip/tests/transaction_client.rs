@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use transaction_support::*;
 use voip::timer::{Timer, TimerConfig};
 use voip::transaction::{
-    Received, TransactionConfig, TransactionError, TransactionEvent, TransactionLayer,
-    TransactionState,
+    Received, TransactionConfig, TransactionError, TransactionEvent, TransactionKind,
+    TransactionLayer, TransactionState,
 };
 
 fn layer() -> TransactionLayer {
@@ -473,4 +473,59 @@ fn responses_match_by_branch_and_cseq_method_only() {
         Received::Dropped { .. }
     ));
     assert_eq!(l.state(key), Some(TransactionState::Calling));
+}
+
+#[test]
+fn cancel_waits_for_a_provisional_response() {
+    let mut l = layer();
+    let t0 = Instant::now();
+    let inv = invite("z9hG4bKpc1");
+    let ikey = l.send_request(t0, inv.clone(), peer()).unwrap();
+    drain(&mut l);
+    // Calling: RFC 3261 §9.1 forbids sending the CANCEL yet.
+    assert_eq!(l.cancel(t0 + ms(100), ikey), Ok(None));
+    assert!(drain(&mut l).is_empty());
+    // The 180 releases it.
+    l.receive(t0 + ms(300), response(&inv, 180, "b"), peer());
+    let out = drain(&mut l);
+    assert_eq!(out.len(), 1);
+    let cancel = parse(&text(&out[0]));
+    assert_eq!(cancel.method(), Some(sip_message::Method::Cancel));
+    assert_eq!(cancel.via().unwrap(), inv.via().unwrap());
+    let evs = events(&mut l);
+    let [
+        TransactionEvent::CancelSent {
+            invite: ik,
+            cancel: ckey,
+        },
+    ] = evs[..]
+    else {
+        panic!("{evs:?}")
+    };
+    assert_eq!(ik, ikey);
+    assert_eq!(l.request(ckey).unwrap(), &cancel);
+    // A second 180 sends nothing more.
+    l.receive(t0 + ms(400), response(&inv, 180, "b"), peer());
+    assert!(drain(&mut l).is_empty());
+    // In Proceeding, cancel() sends at once.
+    let inv2 = invite("z9hG4bKpc2");
+    let k2 = l.send_request(t0, inv2.clone(), peer()).unwrap();
+    l.receive(t0 + ms(100), response(&inv2, 183, "b"), peer());
+    drain(&mut l);
+    let c2 = l.cancel(t0 + ms(200), k2).unwrap().unwrap();
+    assert_eq!(l.kind(c2), Some(TransactionKind::ClientNonInvite));
+    assert_eq!(drain(&mut l).len(), 1);
+    // A final response before any provisional one: nothing is cancelled.
+    let inv3 = invite("z9hG4bKpc3");
+    let k3 = l.send_request(t0, inv3.clone(), peer()).unwrap();
+    assert_eq!(l.cancel(t0, k3), Ok(None));
+    drain(&mut l);
+    l.receive(t0 + ms(100), response(&inv3, 486, "b"), peer());
+    let out = drain(&mut l);
+    assert_eq!(out.len(), 1, "only the ACK of the 486");
+    assert!(text(&out[0]).starts_with("ACK "));
+    assert!(matches!(
+        l.cancel(t0 + ms(200), k3),
+        Err(TransactionError::InvalidState { .. })
+    ));
 }

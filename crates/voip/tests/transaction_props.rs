@@ -150,6 +150,9 @@ impl Harness {
             );
         }
         while let Some(e) = self.l.poll_event() {
+            if let TransactionEvent::CancelSent { cancel, .. } = e {
+                self.keys.push(cancel);
+            }
             if let TransactionEvent::Terminated { key } = e {
                 *self.terminated.entry(key).or_default() += 1;
                 assert_eq!(self.terminated[&key], 1, "terminated twice");
@@ -233,8 +236,12 @@ impl Harness {
                 }
             }
             Op::Cancel { which } => {
-                if let Some(k) = self.pick(which)
-                    && let Ok(c) = self.l.cancel_request(k)
+                let Some(k) = self.pick(which) else { return };
+                if which % 2 == 0 {
+                    if let Ok(Some(ck)) = self.l.cancel(now, k) {
+                        self.keys.push(ck);
+                    }
+                } else if let Ok(c) = self.l.cancel_request(k)
                     && let Ok(ck) = self.l.send_request(now, c, self.l.target(k).unwrap())
                 {
                     self.keys.push(ck);

@@ -91,6 +91,15 @@ pub enum TransactionEvent {
         /// The transaction.
         key: TransactionKey,
     },
+    /// A CANCEL asked for with [`cancel`](super::TransactionLayer::cancel) while the INVITE
+    /// had no provisional response was sent now that one arrived; `cancel` is its client
+    /// transaction (its 200 arrives as a [`Received::Response`] for that key).
+    CancelSent {
+        /// The client INVITE transaction.
+        invite: TransactionKey,
+        /// The CANCEL's client transaction.
+        cancel: TransactionKey,
+    },
     /// The transaction reached Terminated and was removed; its key is now unknown.
     Terminated {
         /// The transaction.

@@ -28,7 +28,9 @@
 //!   `z9hG4bK` cookie (Request-URI, Call-ID, From tag, CSeq number and top Via; the To tag
 //!   is not compared). CANCEL is its own transaction;
 //!   [`find_invite_for_cancel`](TransactionLayer::find_invite_for_cancel) finds the INVITE
-//!   it cancels and [`cancel_request`](TransactionLayer::cancel_request) builds one.
+//!   it cancels; [`cancel`](TransactionLayer::cancel) sends one (waiting for a
+//!   provisional response first, §9.1) and
+//!   [`cancel_request`](TransactionLayer::cancel_request) only builds it.
 //! - Bounded: at most [`max_transactions`](TransactionConfig::max_transactions) live
 //!   transactions (new requests beyond it get a stateless `503`); terminated transactions
 //!   are removed at once; output queues are bounded too.
@@ -306,8 +308,8 @@ impl TransactionLayer {
     /// Request-URI, Call-ID, From, To, CSeq number and top Via as the INVITE, Route
     /// copied). Send it with [`send_request`](Self::send_request) to
     /// [`target(invite)`](Self::target); it is a transaction of its own. Fails once the
-    /// INVITE has a final response. RFC 3261 §9.1 asks the TU to wait for a provisional
-    /// response before sending it.
+    /// INVITE has a final response. RFC 3261 §9.1 forbids sending it before a provisional
+    /// response arrived; [`cancel`](Self::cancel) takes care of that.
     pub fn cancel_request(&self, invite: TransactionKey) -> Result<SipMessage, TransactionError> {
         let tx = self
             .txs
@@ -328,6 +330,56 @@ impl TransactionLayer {
         Ok(build::cancel_for(&tx.request)?)
     }
 
+    /// Cancels the client INVITE transaction `invite` (RFC 3261 §9.1): with a provisional
+    /// response received, builds the CANCEL ([`cancel_request`](Self::cancel_request)),
+    /// starts its client transaction towards the INVITE's target and returns its key.
+    /// Before any provisional response (Calling) the CANCEL must not be sent yet: the
+    /// request is remembered, `Ok(None)` returned, and the CANCEL goes out when the first
+    /// provisional response arrives ([`TransactionEvent::CancelSent`]); if a final
+    /// response comes first there is nothing left to cancel. Fails once the INVITE has a
+    /// final response.
+    pub fn cancel(
+        &mut self,
+        now: Instant,
+        invite: TransactionKey,
+    ) -> Result<Option<TransactionKey>, TransactionError> {
+        let cancel = self.cancel_request(invite)?;
+        let Some(tx) = self.txs.get_mut(&invite) else {
+            return Err(TransactionError::UnknownTransaction(invite));
+        };
+        if tx.state == TransactionState::Calling {
+            tx.cancel_pending = true;
+            return Ok(None);
+        }
+        let target = tx.target;
+        self.send_request(now, cancel, target).map(Some)
+    }
+
+    /// Sends the CANCEL remembered by [`cancel`](Self::cancel) once `invite` got its first
+    /// provisional response.
+    fn send_pending_cancel(&mut self, now: Instant, invite: TransactionKey) {
+        let Some(tx) = self.txs.get_mut(&invite) else {
+            return;
+        };
+        if !tx.cancel_pending || tx.state == TransactionState::Calling {
+            return;
+        }
+        tx.cancel_pending = false;
+        if tx.state != TransactionState::Proceeding {
+            return; // a final response came first: nothing to cancel
+        }
+        let target = tx.target;
+        let sent = self
+            .cancel_request(invite)
+            .and_then(|c| self.send_request(now, c, target));
+        match sent {
+            Ok(cancel) => self
+                .out
+                .event(TransactionEvent::CancelSent { invite, cancel }),
+            Err(e) => tracing::warn!(%invite, error = %e, "cannot send the pending CANCEL"),
+        }
+    }
+
     /// Feeds a message received from `source` (over `source.transport`).
     pub fn receive(&mut self, now: Instant, msg: SipMessage, source: Target) -> Received {
         if msg.is_response() {
@@ -343,9 +395,13 @@ impl TransactionLayer {
             Err(reason) => return Received::Dropped { msg, reason },
         };
         match self.index.get(&mkey).copied() {
-            Some(key) => self
-                .step(key, now, |tx, ctx| tx.client_response(msg, ctx))
-                .unwrap_or(Received::Absorbed),
+            Some(key) => {
+                let r = self
+                    .step(key, now, |tx, ctx| tx.client_response(msg, ctx))
+                    .unwrap_or(Received::Absorbed);
+                self.send_pending_cancel(now, key);
+                r
+            }
             None => Received::Stray { msg },
         }
     }

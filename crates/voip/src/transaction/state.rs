@@ -122,6 +122,9 @@ pub(crate) struct Transaction {
     /// Server INVITE in Accepted: the To tag of our 2xx, and whether its ACK came.
     pub(crate) accepted_to_tag: Option<Box<str>>,
     pub(crate) got_ack: bool,
+    /// Client INVITE in Calling: the TU asked to cancel; CANCEL goes out with the first
+    /// provisional response (RFC 3261 §9.1).
+    pub(crate) cancel_pending: bool,
     /// The index keys to remove when the transaction ends.
     pub(crate) keys: Vec<MatchKey>,
     /// The deadline this transaction is queued under in the layer's timer heap.
@@ -146,6 +149,7 @@ impl Transaction {
             sent_acks: Vec::new(),
             accepted_to_tag: None,
             got_ack: false,
+            cancel_pending: false,
             keys: Vec::with_capacity(2),
             scheduled: None,
         }

@@ -150,3 +150,35 @@ proptest! {
         prop_assert_eq!(stats.stored_samples >= rest as u64, true);
     }
 }
+
+proptest! {
+    #[test]
+    fn extension_elements_round_trip(
+        one in prop::collection::vec((1u8..=14, prop::collection::vec(any::<u8>(), 1..=16)), 0..10),
+        two in prop::collection::vec((1u8..=255, prop::collection::vec(any::<u8>(), 0..=40)), 0..10),
+    ) {
+        use rtp_core::extension::{write_one_byte_elements, write_two_byte_elements, ONE_BYTE_PROFILE, TWO_BYTE_PROFILE};
+        use rtp_core::ExtensionElement;
+        let mut buf = [0u8; 1024];
+        let els: Vec<ExtensionElement<'_>> = one.iter().map(|(id, d)| ExtensionElement { id: *id, data: d }).collect();
+        let n = write_one_byte_elements(&els, &mut buf).unwrap();
+        prop_assert_eq!(n % 4, 0);
+        let back: Vec<_> = Extension::new(ONE_BYTE_PROFILE, &buf[..n]).elements().collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(back, els);
+
+        let els: Vec<ExtensionElement<'_>> = two.iter().map(|(id, d)| ExtensionElement { id: *id, data: d }).collect();
+        let n = write_two_byte_elements(&els, &mut buf).unwrap();
+        prop_assert_eq!(n % 4, 0);
+        let ext = Extension::new(TWO_BYTE_PROFILE, &buf[..n]);
+        let back: Vec<_> = ext.elements().collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(&back, &els);
+        // And inside a packet.
+        let payload = [1u8, 2, 3];
+        let mut p = RtpPacket::new(96, 1, 2, 3, &payload);
+        p.extension = Some(ext);
+        let wire = p.to_vec().unwrap();
+        let parsed = RtpPacket::parse(&wire).unwrap();
+        let again: Vec<_> = parsed.extension.unwrap().elements().collect::<Result<_, _>>().unwrap();
+        prop_assert_eq!(again, els);
+    }
+}

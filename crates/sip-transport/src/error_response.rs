@@ -68,7 +68,13 @@ pub(crate) fn error_response(
             fields.push((usize::MAX, Vec::new()));
             continue;
         };
-        fields.push((idx, trim(&line[colon + 1..]).to_vec()));
+        let value = trim(&line[colon + 1..]);
+        if value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
+            // Control characters would make the response itself malformed: leave it out.
+            fields.push((usize::MAX, Vec::new()));
+            continue;
+        }
+        fields.push((idx, value.to_vec()));
     }
     fields.retain(|(i, _)| *i != usize::MAX);
     // The top Via must parse: it is where the response goes.
@@ -202,6 +208,32 @@ mod tests {
         let text = std::str::from_utf8(&r).unwrap();
         assert!(text.contains("To: <sip:b@h>;tag=zz\r\n"), "{text}");
         assert_eq!(text.matches("tag=").count(), 1);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_answers_only_parsable_responses(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            prefix in proptest::prop_oneof![
+                proptest::strategy::Just(&b""[..]),
+                proptest::strategy::Just(&b"INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"[..]),
+            ],
+        ) {
+            let mut input = prefix.to_vec();
+            // Header lines with the copied names and arbitrary values.
+            for (i, chunk) in raw.chunks(23).enumerate() {
+                let name = ["From", "t", "Call-ID", "CSeq", "v", " ", "X"][i % 7];
+                input.extend_from_slice(name.as_bytes());
+                input.extend_from_slice(b": ");
+                input.extend_from_slice(chunk);
+                input.extend_from_slice(b"\r\n");
+            }
+            input.extend_from_slice(&raw);
+            if let Some(r) = error_response(&input, 400, "Bad Request", Some("x")) {
+                let m = sip_message::SipMessage::parse(r).unwrap();
+                proptest::prop_assert_eq!(m.status().map(|s| s.code()), Some(400));
+            }
+        }
     }
 
     #[test]

@@ -581,3 +581,37 @@ async fn dual_stack_socket_sees_ipv4_peers_as_ipv4() {
         200
     );
 }
+
+#[tokio::test]
+async fn tls_from_pem_files_and_ca_file() {
+    let pki = pki(&["voip.test"]);
+    let dir = std::env::temp_dir().join(format!("sip-transport-pem-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key, ca) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("ca.pem"),
+    );
+    std::fs::write(&cert, &pki.cert_pem).unwrap();
+    std::fs::write(&key, &pki.key_pem).unwrap();
+    std::fs::write(&ca, &pki.ca_pem).unwrap();
+
+    let mut cfg = config(TransportMode::Tls, v4(), None);
+    cfg.tls_server =
+        Some(sip_transport::TlsServerConfig::from_pem_files(&cert, Some(&key), None).unwrap());
+    let (server, mut incoming) = SipTransport::bind(cfg).await.unwrap();
+    let mut cfg = config(TransportMode::Tls, v4(), None);
+    cfg.tls_client = Some(sip_transport::TlsClientConfig::new().with_ca_file(&ca));
+    let (client, _) = SipTransport::bind(cfg).await.unwrap();
+    let to = server.local_addr();
+    client
+        .send_to_named(
+            to,
+            "voip.test",
+            options(to, TransportMode::Tls, "pem", "1").into(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(recv(&mut incoming).await.message.call_id().unwrap(), "pem");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

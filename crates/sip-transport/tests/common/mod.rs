@@ -22,6 +22,9 @@ pub fn v6() -> SocketAddr {
 pub struct Pki {
     pub ca: CertificateDer<'static>,
     pub server: TlsServerConfig,
+    pub ca_pem: String,
+    pub cert_pem: String,
+    pub key_pem: String,
 }
 
 pub fn pki(names: &[&str]) -> Pki {
@@ -45,6 +48,9 @@ pub fn pki(names: &[&str]) -> Pki {
     Pki {
         ca: ca.der().clone(),
         server: TlsServerConfig::from_der(vec![leaf.der().clone(), ca.der().clone()], key),
+        ca_pem: ca.pem(),
+        cert_pem: leaf.pem(),
+        key_pem: leaf_key.serialize_pem(),
     }
 }
 

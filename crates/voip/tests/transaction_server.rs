@@ -9,7 +9,7 @@ use transaction_support::*;
 use voip::timer::Timer;
 use voip::transaction::{
     Received, Target, TransactionConfig, TransactionError, TransactionEvent, TransactionKey,
-    TransactionLayer, TransactionState,
+    TransactionKind, TransactionLayer, TransactionState,
 };
 
 fn layer() -> TransactionLayer {
@@ -587,4 +587,31 @@ fn malformed_requests_are_dropped_without_state() {
     ));
     assert!(l.is_empty());
     assert!(drain(&mut l).is_empty());
+}
+
+#[test]
+fn transactions_lists_every_live_one() {
+    let mut l = layer();
+    let t0 = Instant::now();
+    let s = new_request(&mut l, t0, invite("z9hG4bKlist1"), peer());
+    let c = l
+        .send_request(t0, request("OPTIONS", "z9hG4bKlist2", 1), peer())
+        .unwrap();
+    let mut all: Vec<_> = l.transactions().collect();
+    all.sort_by_key(|(k, _, _)| *k);
+    assert_eq!(
+        all,
+        [
+            (
+                s,
+                TransactionKind::ServerInvite,
+                TransactionState::Proceeding
+            ),
+            (
+                c,
+                TransactionKind::ClientNonInvite,
+                TransactionState::Trying
+            ),
+        ]
+    );
 }

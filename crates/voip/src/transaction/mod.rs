@@ -232,6 +232,14 @@ impl TransactionLayer {
         self.txs.get(&key).map(|t| t.target)
     }
 
+    /// Every live transaction with its kind and state, in no particular order (for state
+    /// dumps and shutdown).
+    pub fn transactions(
+        &self,
+    ) -> impl Iterator<Item = (TransactionKey, TransactionKind, TransactionState)> + '_ {
+        self.txs.iter().map(|(k, t)| (*k, t.kind, t.state))
+    }
+
     /// When `timer` of a live transaction fires next, if it runs (for tests and state
     /// dumps).
     pub fn timer_deadline(&self, key: TransactionKey, timer: Timer) -> Option<Instant> {

@@ -589,9 +589,11 @@ a=recvonly
     assert_eq!(m.direction, TransmitType::SendOnly);
 }
 
+type Edit = fn(String) -> String;
+
 #[test]
 fn invalid_answers_are_refused() {
-    let cases: [(&str, fn(String) -> String); 4] = [
+    let cases: [(&str, Edit); 4] = [
         ("port 0", |a| a.replace("m=audio 10130", "m=audio 0")),
         ("codec not offered", |a| {
             a.replace("RTP/AVP 0 101", "RTP/AVP 9 101")

@@ -97,7 +97,7 @@ pub use dtmf_receiver::DtmfReceiver;
 pub use dtmf_sender::{EventPacket, dtmf_packets};
 pub use error::Error;
 pub use extension::{Extension, ExtensionElement, ExtensionForm};
-pub use packet::{Csrcs, RtpPacket};
+pub use packet::{Csrcs, RtpPacket, is_rtcp};
 pub use packet_manager::{ManagerStats, PacketManager, PacketManagerConfig, WriteOutcome};
 pub use payload_map::PayloadMap;
 pub use payload_type::{MediaKind, PayloadType};

@@ -15,6 +15,14 @@ pub const VERSION: u8 = 2;
 /// The largest CSRC count the 4-bit CC field can carry.
 pub const MAX_CSRC: usize = 15;
 
+/// True when `datagram` is an RTCP packet rather than RTP, by the RFC 5761 §4 rule for
+/// RTP and RTCP multiplexed on one port: RTCP packet types 192-223 fill the second byte,
+/// where RTP would have payload types 64-95 with the marker bit (never used, to keep that
+/// rule working).
+pub fn is_rtcp(datagram: &[u8]) -> bool {
+    datagram.len() >= 2 && datagram[0] >> 6 == VERSION && (192..=223).contains(&datagram[1])
+}
+
 /// One RTP packet, borrowing its variable parts from a buffer.
 ///
 /// Build one with a struct literal (or [`RtpPacket::new`]) to send, or get one from
@@ -525,6 +533,18 @@ mod tests {
             RtpPacket::parse(&raw[..18]),
             Err(Error::Truncated { offset: 16, .. })
         ));
+    }
+
+    #[test]
+    fn rtcp_is_told_apart() {
+        // An RTCP receiver report header (PT 201) and sender report (PT 200).
+        assert!(is_rtcp(&[0x81, 201, 0, 7]));
+        assert!(is_rtcp(&[0x80, 200, 0, 6]));
+        assert!(!is_rtcp(&pcmu_packet()));
+        let mut marked_event = pcmu_packet();
+        marked_event[1] = 0x80 | 101;
+        assert!(!is_rtcp(&marked_event));
+        assert!(!is_rtcp(&[0x80]));
     }
 
     #[test]

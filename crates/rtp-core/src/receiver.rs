@@ -103,7 +103,8 @@ pub struct ReceiverStats {
     pub reordered: u64,
     /// Audio packets that arrived after their audio had been played out.
     pub late: u64,
-    /// Packets with a payload type not configured.
+    /// Packets with a payload type not configured, and RTCP packets multiplexed on the
+    /// RTP port (RFC 5761).
     pub ignored: u64,
     /// Datagrams that failed to parse.
     pub malformed: u64,
@@ -209,6 +210,11 @@ impl RtpReceiver {
 
     /// Handles one datagram that arrived at `now`.
     pub fn receive(&mut self, now: Instant, datagram: &[u8]) -> Result<Received, Error> {
+        if crate::packet::is_rtcp(datagram) {
+            // RTCP multiplexed on the RTP port (RFC 5761): not media.
+            self.stats.ignored += 1;
+            return Ok(Received::Ignored);
+        }
         let packet = match RtpPacket::parse(datagram) {
             Ok(p) => p,
             Err(e) => {
@@ -471,6 +477,10 @@ mod tests {
         rx.receive(now, &audio(0, 2, 160, 1)).unwrap();
         let stats = rx.stats();
         assert_eq!((stats.expected, stats.lost, stats.duplicates), (2, 0, 0));
+        assert_eq!(
+            rx.receive(now, &[0x81, 201, 0, 1, 0, 0, 0, 1]),
+            Ok(Received::Ignored)
+        );
         assert!(rx.receive(now, &[0x80, 0]).is_err());
         assert_eq!(rx.stats().malformed, 1);
     }

@@ -91,6 +91,12 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The JSON description of one packet.
 fn packet_json(bytes: &[u8], dtmf_pt: u8) -> Result<Value, String> {
+    if rtp_core::is_rtcp(bytes) {
+        return Err(format!(
+            "an RTCP packet (packet type {}), not RTP (RFC 5761 §4)",
+            bytes[1]
+        ));
+    }
     let p = RtpPacket::parse(bytes).map_err(|e| e.to_string())?;
     let payload_type = if p.payload_type == dtmf_pt {
         Some(PayloadType::TelephoneEvent)

@@ -165,6 +165,11 @@ fn malformed_input_is_an_error_with_exit_status_1() {
     let out = voip(&["rtp", "parse", "/nonexistent/x.rtp"], b"");
     assert_eq!(out.status.code(), Some(1));
 
+    // RTCP is recognised, not misread as RTP with payload type 72.
+    let out = voip(&["rtp", "parse", "-"], &[0x80, 200, 0, 6, 0, 0, 0, 1]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("RTCP"));
+
     // Larger than any UDP datagram: not one packet.
     let mut huge = rich_packet();
     huge.resize(70_000, 0);

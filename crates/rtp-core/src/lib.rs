@@ -69,6 +69,8 @@
 //! | RFC 3551 §6 tables 4 and 5, dynamic types have no number | `payload_type::tests` |
 //! | RFC 3550 A.1/A.3 loss with wrap-around, duplicates; A.8 jitter | `receiver::tests`, `tests/lossy_network.rs` |
 //! | jitter buffer: reordering fills holes, silence exactly where lost, playout delay absorbs jitter, bounded | `packet_manager::tests`, `tests/lossy_network.rs` |
+//! | jitter buffer: sender/reader clock drift either way costs a bounded glitch, never continuous loss | `tests/lossy_network.rs::clock_drift_in_either_direction_stays_bounded` |
+//! | RFC 5761 §4: RTCP on the RTP port is recognised and not played | `packet::tests::rtcp_is_told_apart`, `receiver::tests` |
 //! | RFC 4733 §2.5.1: marker on the first packet, one timestamp per event, growing duration, end sent 3 times | `dtmf_sender::tests`, `tests/sender.rs::dtmf_replaces_audio_with_the_rfc4733_sequence` |
 //! | RFC 4733 receiver: one key per press despite loss, duplicates, reordering, lost start | `dtmf_receiver::tests`, `tests/sender.rs::digits_survive_a_lossy_path_from_sender_to_receiver`, fuzz target `telephone_event` |
 //! | pacing from an absolute clock (no drift), bounded catch-up | `tests/sender.rs` |

@@ -187,7 +187,8 @@ struct Shared {
     config: TransportConfig,
     local: SocketAddr,
     udp: Option<Arc<UdpSocket>>,
-    connector: Option<TlsConnector>,
+    /// `Ok(None)` for TCP; `Err` when TLS client settings could not be built.
+    connector: std::result::Result<Option<TlsConnector>, String>,
     conns: Mutex<Conns>,
     /// One gate per peer being connected to.
     connecting: Mutex<HashMap<SocketAddr, Arc<tokio::sync::Mutex<()>>>>,
@@ -265,11 +266,19 @@ impl SipTransport {
         };
         let (tx, rx) = mpsc::channel(config.incoming_capacity.max(1));
         let (guard, shutdown) = watch::channel(false);
-        let connector = if mode.is_tls() {
-            let client = config.tls_client.clone().unwrap_or_default();
-            Some(TlsConnector::from(client.build()?))
-        } else {
-            None
+        let connector = match (&config.tls_client, mode.is_tls()) {
+            (_, false) => Ok(None),
+            // An explicit client configuration must work.
+            (Some(client), true) => Ok(Some(TlsConnector::from(client.build()?))),
+            // The default one needs the system roots; a TLS server can do without them,
+            // so their absence only fails outgoing connections.
+            (None, true) => match TlsClientConfig::new().build() {
+                Ok(c) => Ok(Some(TlsConnector::from(c))),
+                Err(e) => {
+                    warn!(error = %e, "no default TLS client configuration: outgoing TLS connections will fail");
+                    Err(e.to_string())
+                }
+            },
         };
         let acceptor = match (&config.tls_server, mode.is_tls()) {
             (Some(server), true) => Some(TlsAcceptor::from(server.build()?)),
@@ -497,6 +506,9 @@ impl SipTransport {
         let target = canonical(target);
         let s = &self.shared;
         let mode = s.config.mode;
+        if let Err(e) = &s.connector {
+            return Err(Error::TlsConfig(e.clone()));
+        }
         let slot = s.reserve_slot()?;
         let connect_err = |reason: String| Error::Connect {
             addr: target,
@@ -513,7 +525,11 @@ impl SipTransport {
             Ok(Err(e)) => return Err(connect_err(e.to_string())),
             Err(_) => return Err(connect_err("timed out".into())),
         };
-        let Some(connector) = &s.connector else {
+        let connector = match &s.connector {
+            Ok(c) => c,
+            Err(e) => return Err(Error::TlsConfig(e.clone())),
+        };
+        let Some(connector) = connector else {
             return Ok(spawn_connection(
                 s,
                 slot,

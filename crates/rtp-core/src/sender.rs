@@ -38,9 +38,10 @@ pub struct RtpSenderConfig {
     pub initial_timestamp: u32,
     /// The audio codec.
     pub codec: AudioCodec,
-    /// The audio payload type number (the codec's static number unless SDP says otherwise).
+    /// The audio payload type number (the codec's static number unless SDP says
+    /// otherwise), 0-127: a larger one makes [`RtpSender::poll_transmit`] fail.
     pub payload_type: u8,
-    /// The negotiated telephone-event payload type number.
+    /// The negotiated telephone-event payload type number, 0-127.
     pub telephone_event_payload_type: u8,
     /// Samples per packet (160 = 20 ms at 8 kHz). At least 1.
     pub ptime_samples: u32,
@@ -138,8 +139,6 @@ impl RtpSender {
     /// A sender that has not started yet; the first poll starts it.
     pub fn new(mut config: RtpSenderConfig) -> Self {
         config.ptime_samples = config.ptime_samples.max(1);
-        config.payload_type &= 0x7F;
-        config.telephone_event_payload_type &= 0x7F;
         let ptime = Duration::from_nanos(
             u64::from(config.ptime_samples) * 1_000_000_000 / u64::from(config.codec.clock_rate()),
         );

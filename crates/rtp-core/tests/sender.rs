@@ -332,3 +332,16 @@ fn audio_written_in_odd_chunks_comes_out_in_order() {
     }
     assert_eq!(&sent[..16_000], &g711::ulaw::encode_vec(&audio)[..]);
 }
+
+#[test]
+fn an_invalid_payload_type_is_an_error_not_a_silent_change() {
+    let mut s = RtpSender::new(RtpSenderConfig {
+        payload_type: 200,
+        ..config(AudioCodec::Pcmu)
+    });
+    let mut buf = [0u8; 200];
+    assert!(matches!(
+        s.poll_transmit(Instant::now(), &mut buf),
+        Err(rtp_core::Error::InvalidField { .. })
+    ));
+}

@@ -7,7 +7,6 @@ use sip_message::SipMessage;
 
 /// What became of a received message.
 #[derive(Debug, Clone)]
-#[non_exhaustive]
 pub enum Received {
     /// A request that matched no transaction: a server transaction `key` was created. The
     /// TU must answer it with [`respond`](super::TransactionLayer::respond). For CANCEL,
@@ -67,7 +66,6 @@ pub enum Received {
 
 /// Something the TU must learn about that did not come with a received message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum TransactionEvent {
     /// A transaction failed by timeout: Timer B or F (no final response: the TU acts as if
     /// it got `408 Request Timeout`), or Timer H (our non-2xx final response was never

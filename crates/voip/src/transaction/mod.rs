@@ -522,12 +522,12 @@ impl TransactionLayer {
         if !same_branch || !same_cseq {
             return Err(TransactionError::ResponseMismatch(key));
         }
-        let accepted_key = key::accepted_key(&tx.request);
         let r = self
             .step(key, now, |tx, ctx| tx.server_respond(&response, ctx))
             .ok_or(TransactionError::UnknownTransaction(key))??;
         if r == Responded::Accepted
-            && let (Some(mk), Some(tx)) = (accepted_key, self.txs.get_mut(&key))
+            && let Some(tx) = self.txs.get_mut(&key)
+            && let Some(mk) = key::accepted_key(&tx.request)
         {
             tx.keys.push(mk.clone());
             self.index.insert(mk, key);

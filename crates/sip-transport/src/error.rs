@@ -117,7 +117,12 @@ pub enum Error {
     #[error("timed out")]
     Timeout,
 
-    /// The operation does not exist for this transport mode.
+    /// Two transports of the same mode in one [`TransportSet`](crate::TransportSet).
+    #[error("more than one {0} transport")]
+    DuplicateMode(TransportMode),
+
+    /// The operation does not exist for this transport mode, or no transport of this mode
+    /// is bound.
     #[error("not supported over {0}")]
     Unsupported(TransportMode),
 }

@@ -6,7 +6,8 @@
 //!   [`Inbound`] messages (parsed [`SipMessage`](sip_message::SipMessage), source address,
 //!   transport, connection id) and [`send_to`](SipTransport::send_to) /
 //!   [`send_on`](SipTransport::send_on) / [`reply`](SipTransport::reply), which reuse an open
-//!   TCP/TLS connection to the peer or open one.
+//!   TCP/TLS connection to the peer or open one. [`TransportSet`] puts one transport per
+//!   mode behind one queue, for a core that sends to `(address, transport)` targets.
 //! - **[`VoipSocket`] / [`VoipConnection`]**, pyVoIP's `VoIPSocket`/`VoIPConnection`: the
 //!   socket routes each message to its dialog or transaction (by top-Via branch and CSeq
 //!   method, by Call-ID and tags) or, for a new dialog, to [`VoipSocket::accept`]; a
@@ -95,6 +96,7 @@ mod mode;
 mod nat;
 mod tls;
 mod transport;
+mod transport_set;
 mod voip_socket;
 
 pub use bind::SocketOptions;
@@ -106,6 +108,7 @@ pub use tls::{RootSource, TlsClientConfig, TlsServerConfig, TlsVerifyMode};
 pub use transport::{
     ConnectionId, ConnectionInfo, Inbound, Incoming, SipTransport, TransportConfig,
 };
+pub use transport_set::TransportSet;
 pub use voip_socket::{
     DialogDump, MessageDump, StateDump, VoipConnection, VoipSocket, VoipSocketConfig,
 };

@@ -140,6 +140,14 @@ pub struct Incoming {
 }
 
 impl Incoming {
+    pub(crate) fn from_parts(rx: mpsc::Receiver<Inbound>, shutdown: watch::Receiver<bool>) -> Self {
+        Incoming {
+            rx,
+            shutdown,
+            closed: false,
+        }
+    }
+
     /// The next message; `None` once the transport is closed (messages queued before
     /// [`SipTransport::close`] are still returned first).
     pub async fn recv(&mut self) -> Option<Inbound> {

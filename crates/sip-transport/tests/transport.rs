@@ -615,3 +615,64 @@ async fn tls_from_pem_files_and_ca_file() {
     assert_eq!(recv(&mut incoming).await.message.call_id().unwrap(), "pem");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[tokio::test]
+async fn transport_set_merges_modes() {
+    use sip_transport::TransportSet;
+    let (set, mut incoming) = TransportSet::bind([
+        config(TransportMode::Udp, v4(), None),
+        config(TransportMode::Tcp, v4(), None),
+    ])
+    .await
+    .unwrap();
+    let (peer, mut peer_in) = TransportSet::bind([
+        config(TransportMode::Udp, v4(), None),
+        config(TransportMode::Tcp, v4(), None),
+    ])
+    .await
+    .unwrap();
+    for mode in [TransportMode::Udp, TransportMode::Tcp] {
+        let to = set.get(mode).unwrap().local_addr();
+        peer.send_to(
+            mode,
+            to,
+            options(to, mode, &format!("set-{mode}"), "1").into(),
+        )
+        .await
+        .unwrap();
+        let got = recv(&mut incoming).await;
+        assert_eq!(got.transport, mode);
+        assert_eq!(got.message.call_id().unwrap(), format!("set-{mode}"));
+        let ok = got
+            .message
+            .response(sip_message::SipStatus::OK)
+            .to_tag("s")
+            .build()
+            .unwrap();
+        set.reply(&got, ok.to_bytes()).await.unwrap();
+        let back = recv(&mut peer_in).await;
+        assert_eq!(back.transport, mode);
+        assert_eq!(back.message.status().unwrap().code(), 200);
+    }
+    // Over TCP the response to the source reused the peer's connection: one each side.
+    assert_eq!(set.get(TransportMode::Tcp).unwrap().connections().len(), 1);
+    assert_eq!(peer.get(TransportMode::Tcp).unwrap().connections().len(), 1);
+    let e = set
+        .send_to(
+            TransportMode::Tls,
+            "127.0.0.1:5061".parse().unwrap(),
+            Bytes::new(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unsupported(TransportMode::Tls)));
+    let e = TransportSet::bind([
+        config(TransportMode::Udp, v4(), None),
+        config(TransportMode::Udp, v4(), None),
+    ])
+    .await
+    .unwrap_err();
+    assert!(matches!(e, Error::DuplicateMode(TransportMode::Udp)));
+    set.close();
+    assert!(timeout(WAIT, incoming.recv()).await.unwrap().is_none());
+}

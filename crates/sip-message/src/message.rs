@@ -973,7 +973,8 @@ impl SipMessage {
 }
 
 impl fmt::Display for SipMessage {
-    /// The wire form, exactly as received or built.
+    /// The wire form, exactly as received or built (a non-UTF-8 body is shown lossily: use
+    /// [`as_bytes`](SipMessage::as_bytes) to send).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&String::from_utf8_lossy(self.as_bytes()))
     }

@@ -68,19 +68,55 @@ impl<'a> Params<'a> {
         Ok(())
     }
 
+    /// Appends a URI parameter (RFC 3261 `uri-parameter`): name and value must already be
+    /// in URI syntax (unreserved, `[]/:&+$` and `%HH` escapes); nothing is quoted.
+    pub fn push_uri_param(&mut self, name: &str, value: Option<&str>) -> Result<()> {
+        let ok = |s: &str| {
+            let mut c = Cursor::new(s, 0, "URI parameter");
+            c.take_class(scan::UNRESERVED | scan::PARAM, true, "")
+                .is_ok()
+                && c.at_end()
+        };
+        if !ok(name) || value.is_some_and(|v| !ok(v)) {
+            return Err(crate::Error::Build(
+                "URI parameter names and values must be escaped URI text",
+            ));
+        }
+        let raw = self.raw.to_mut();
+        raw.push(';');
+        raw.push_str(name);
+        if let Some(v) = value {
+            raw.push('=');
+            raw.push_str(v);
+        }
+        Ok(())
+    }
+
     /// Removes every parameter called `name`.
     pub fn remove(&mut self, name: &str) {
         if !self.contains(name) {
             return;
         }
-        let mut out = Params::new();
-        for (n, v) in self.iter() {
-            if !n.eq_ignore_ascii_case(name) {
-                // Names and values came from a valid list.
-                let _ = out.push(n, v);
+        let mut out = String::with_capacity(self.raw.len());
+        let mut it = self.iter();
+        while let Some((n, v, quoted)) = it.next_full() {
+            if n.eq_ignore_ascii_case(name) {
+                continue;
+            }
+            out.push(';');
+            out.push_str(n);
+            if let Some(v) = v {
+                out.push('=');
+                if quoted {
+                    out.push('"');
+                    out.push_str(v);
+                    out.push('"');
+                } else {
+                    out.push_str(v);
+                }
             }
         }
-        self.raw = Cow::Owned(out.raw.into_owned());
+        self.raw = Cow::Owned(out);
     }
 
     /// Sets `name` to `value`, replacing earlier occurrences.
@@ -134,17 +170,24 @@ impl<'a> Params<'a> {
 }
 
 impl fmt::Display for Params<'_> {
-    /// Writes `;name=value` for each parameter, normalising whitespace.
+    /// Writes `;name=value` for each parameter: as received when there is no whitespace to
+    /// normalise (URI parameters never have any), otherwise with the whitespace removed and
+    /// quoted values kept quoted.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (n, v) in self.iter() {
+        if !self.raw.bytes().any(scan::is_lws) {
+            return f.write_str(&self.raw);
+        }
+        let mut it = self.iter();
+        while let Some((n, v, quoted)) = it.next_full() {
             f.write_str(";")?;
             f.write_str(n)?;
             if let Some(v) = v {
                 f.write_str("=")?;
-                if !v.is_empty() && v.bytes().all(|b| scan::is(b, scan::TOKEN | scan::HOST)) {
-                    f.write_str(v)?;
+                if quoted {
+                    // `v` is the text between the quotes, escapes included.
+                    write!(f, "\"{v}\"")?;
                 } else {
-                    scan::write_quoted(f, v)?;
+                    f.write_str(v)?;
                 }
             }
         }
@@ -169,6 +212,13 @@ impl<'p> Iterator for ParamsIter<'p> {
     type Item = Param<'p>;
 
     fn next(&mut self) -> Option<Param<'p>> {
+        self.next_full().map(|(n, v, _)| (n, v))
+    }
+}
+
+impl<'p> ParamsIter<'p> {
+    /// The next parameter and whether its value was quoted.
+    fn next_full(&mut self) -> Option<(&'p str, Option<&'p str>, bool)> {
         let t = self.t;
         let s = t.as_bytes();
         // Every cut below is next to an ASCII delimiter, so on a char boundary.
@@ -194,10 +244,12 @@ impl<'p> Iterator for ParamsIter<'p> {
         let mut q = p;
         ws(&mut q);
         let mut value = None;
+        let mut quoted = false;
         if q < s.len() && s[q] == b'=' {
             q += 1;
             ws(&mut q);
             if q < s.len() && s[q] == b'"' {
+                quoted = true;
                 let vs = q + 1;
                 let mut e = vs;
                 while e < s.len() && s[e] != b'"' {
@@ -216,7 +268,7 @@ impl<'p> Iterator for ParamsIter<'p> {
             }
         }
         self.pos = p;
-        Some((name, value))
+        Some((name, value, quoted))
     }
 }
 

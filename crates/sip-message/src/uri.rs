@@ -265,9 +265,9 @@ impl<'a> SipUri<'a> {
         self
     }
 
-    /// Appends a URI parameter.
+    /// Appends a URI parameter (escape it yourself: see [`Params::push_uri_param`]).
     pub fn with_param(mut self, name: &str, value: Option<&str>) -> Result<Self> {
-        self.params.push(name, value)?;
+        self.params.push_uri_param(name, value)?;
         Ok(self)
     }
 

@@ -557,3 +557,16 @@ fn every_prefix_of_every_torture_message_is_handled_without_panic() {
         }
     }
 }
+
+#[test]
+fn fuzz_regression_extension_method_in_header_field_parse() {
+    // `HeaderField::parse` on a CSeq with an extension method used to slice the wrong buffer.
+    let m = SipMessage::parse(load("esc02")).unwrap();
+    let cseq = m.headers().find(|h| h.name() == HeaderName::CSeq).unwrap();
+    match cseq.parse() {
+        Some(Ok(sip_message::TypedHeader::CSeq(c))) => {
+            assert_eq!(c.method.as_str(), "RE%47IST%45R")
+        }
+        other => panic!("{other:?}"),
+    }
+}

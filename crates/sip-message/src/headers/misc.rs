@@ -37,8 +37,18 @@ pub(crate) fn parse_cseq(c: &mut Cursor<'_>, raw: &Bytes) -> Result<CSeq> {
         return Err(c.err("whitespace before the CSeq method"));
     }
     let m = c.token("a method")?;
-    let method = Method::from_token(m.as_bytes(), || raw.slice_ref(m.as_bytes()));
+    let method = Method::from_token(m.as_bytes(), || sub_bytes(raw, m.as_bytes()));
     Ok(CSeq { seq, method })
+}
+
+/// A zero-copy `Bytes` for `part` when it lies inside `whole`, a copy otherwise.
+pub(crate) fn sub_bytes(whole: &Bytes, part: &[u8]) -> Bytes {
+    let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);
+    if p >= w && p + part.len() <= w + whole.len() {
+        whole.slice_ref(part)
+    } else {
+        Bytes::copy_from_slice(part)
+    }
 }
 
 /// Validates a Call-ID (`word ["@" word]`) and returns it.
@@ -205,6 +215,9 @@ mod tests {
             }
         );
         let raw = Bytes::from_static(b"36893488147419103232 REGISTER");
+        // A method outside `raw` is copied, not sliced (fuzz regression).
+        let mut c = Cursor::new("1 FOO", 0, "CSeq");
+        assert_eq!(parse_cseq(&mut c, &raw).unwrap().method.as_str(), "FOO");
         assert!(
             parse_cseq(
                 &mut Cursor::new("36893488147419103232 REGISTER", 0, "CSeq"),

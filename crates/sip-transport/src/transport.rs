@@ -123,7 +123,7 @@ pub struct Inbound {
     pub message: SipMessage,
     /// The peer's address (for UDP the datagram's source; RFC 3581 responses go there).
     pub source: SocketAddr,
-    /// Our address it arrived on.
+    /// The bound address it arrived on (for a wildcard bind, the wildcard address).
     pub local: SocketAddr,
     /// The transport it arrived over.
     pub transport: TransportMode,

@@ -50,7 +50,8 @@
 //! document each limit and what happens when it is reached). A datagram or stream message
 //! that does not parse is dropped and logged at debug level; a request among them whose
 //! start line and top Via parse is answered `400 Bad Request` with the reason in a `Warning`
-//! header (RFC 3261 §8.2). A TCP/TLS peer that sends garbage, an over-long message, or
+//! header (RFC 3261 §8.2), or `513 Message Too Large` when it is over the size limit. A
+//! TCP/TLS peer that sends garbage, an over-long message, or
 //! stalls mid-message is disconnected without affecting any other connection. `CRLFCRLF`
 //! keep-alive pings are answered with `CRLF` (RFC 5626 §3.5.1).
 //!

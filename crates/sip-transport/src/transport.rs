@@ -641,7 +641,12 @@ impl Shared {
         match parsed {
             Ok(m) => Ok(m),
             Err(e) => {
-                let resp = error_response(&raw, 400, "Bad Request", Some(&e.to_string()));
+                // RFC 3261 §21.5.14: a request over the size limit gets 513.
+                let (code, phrase) = match e {
+                    sip_message::Error::TooLarge { .. } => (513, "Message Too Large"),
+                    _ => (400, "Bad Request"),
+                };
+                let resp = error_response(&raw, code, phrase, Some(&e.to_string()));
                 debug!(error = %e, answered = resp.is_some(), len = raw.len(), "dropping a message that does not parse");
                 Err(resp)
             }

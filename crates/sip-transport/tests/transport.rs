@@ -676,3 +676,60 @@ async fn transport_set_merges_modes() {
     set.close();
     assert!(timeout(WAIT, incoming.recv()).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn tls_server_survives_garbage_and_silent_clients() {
+    let pki = pki(&["127.0.0.1"]);
+    let mut cfg = config(TransportMode::Tls, v4(), Some(&pki));
+    cfg.connect_timeout = Duration::from_millis(300);
+    cfg.max_connections = 2;
+    let (server, mut incoming) = SipTransport::bind(cfg).await.unwrap();
+    let to = server.local_addr();
+    // Garbage instead of a ClientHello.
+    let mut garbage = TcpStream::connect(to).await.unwrap();
+    let _ = garbage.write_all(&vec![0x42u8; 60_000]).await;
+    assert!(closed_by_peer(&mut garbage).await);
+    // Connects and says nothing: dropped when the handshake times out.
+    let mut silent = TcpStream::connect(to).await.unwrap();
+    assert!(closed_by_peer(&mut silent).await);
+    // Their slots are free again: a real client gets in (the limit is 2).
+    let (client, _) = SipTransport::bind(config(TransportMode::Tls, v4(), Some(&pki)))
+        .await
+        .unwrap();
+    client
+        .send_to(to, options(to, TransportMode::Tls, "real", "1").into())
+        .await
+        .unwrap();
+    assert_eq!(recv(&mut incoming).await.message.call_id().unwrap(), "real");
+    assert_eq!(server.connections().len(), 1);
+}
+
+#[tokio::test]
+async fn oversized_datagram_gets_513_and_is_dropped() {
+    let mut cfg = config(TransportMode::Udp, v4(), None);
+    cfg.limits.max_message_size = 1000;
+    let (server, mut incoming) = SipTransport::bind(cfg).await.unwrap();
+    let to = server.local_addr();
+    let peer = UdpSocket::bind(v4()).await.unwrap();
+    let big = options(to, TransportMode::Udp, "big", "1").replace("v=0\r\n", &"x".repeat(1500));
+    let big = big.replace("Content-Length: 5", &format!("Content-Length: {}", 1500));
+    peer.send_to(big.as_bytes(), to).await.unwrap();
+    peer.send_to(options(to, TransportMode::Udp, "small", "2").as_bytes(), to)
+        .await
+        .unwrap();
+    assert_eq!(
+        recv(&mut incoming).await.message.call_id().unwrap(),
+        "small"
+    );
+    assert!(incoming.try_recv().is_none());
+    let mut buf = vec![0u8; 4096];
+    let (n, _) = timeout(WAIT, peer.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]);
+    assert!(
+        text.starts_with("SIP/2.0 513 Message Too Large\r\n"),
+        "{text}"
+    );
+}

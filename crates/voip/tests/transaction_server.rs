@@ -443,7 +443,8 @@ fn rfc2543_requests_match_without_the_magic_cookie() {
         let ack = parse(
             &text_inv
                 .replacen("INVITE sip", "ACK sip", 1)
-                .replace("CSeq: 1 INVITE", "CSeq: 1 ACK"),
+                .replace("CSeq: 1 INVITE", "CSeq: 1 ACK")
+                .replace("To: <sip:bob@127.0.0.1>", "To: <sip:bob@127.0.0.1>;tag=u"),
         );
         assert!(matches!(
             l.receive(t0 + ms(700), ack, peer()),
@@ -614,4 +615,52 @@ fn transactions_lists_every_live_one() {
             ),
         ]
     );
+}
+
+#[test]
+fn rfc2543_matching_compares_to_tags() {
+    let mut l = layer();
+    let t0 = Instant::now();
+    let text_inv = invite("z9hG4bKx")
+        .to_string()
+        .replace(";branch=z9hG4bKx", ";branch=1")
+        .replace("call-z9hG4bKx", "call-legacy-tags");
+    let inv = parse(&text_inv);
+    let key = new_request(&mut l, t0, inv.clone(), peer());
+    let as_method = |m: &str| {
+        parse(
+            &text_inv
+                .replacen("INVITE sip", &format!("{m} sip"), 1)
+                .replace("CSeq: 1 INVITE", &format!("CSeq: 1 {m}")),
+        )
+    };
+    // A CANCEL with a To tag the INVITE did not have cancels nothing.
+    let tagged_cancel = parse(
+        &as_method("CANCEL")
+            .to_string()
+            .replace("To: <sip:bob@127.0.0.1>", "To: <sip:bob@127.0.0.1>;tag=zz"),
+    );
+    assert_eq!(l.find_invite_for_cancel(&tagged_cancel), None);
+    assert_eq!(l.find_invite_for_cancel(&as_method("CANCEL")), Some(key));
+    l.respond(t0, key, response(&inv, 480, "ours")).unwrap();
+    drain(&mut l);
+    // An ACK with another To tag is not the ACK of our 480.
+    let wrong = parse(&as_method("ACK").to_string().replace(
+        "To: <sip:bob@127.0.0.1>",
+        "To: <sip:bob@127.0.0.1>;tag=theirs",
+    ));
+    assert!(matches!(
+        l.receive(t0 + ms(10), wrong, peer()),
+        Received::Ack { invite: None, .. }
+    ));
+    assert_eq!(l.state(key), Some(TransactionState::Completed));
+    let right = parse(&as_method("ACK").to_string().replace(
+        "To: <sip:bob@127.0.0.1>",
+        "To: <sip:bob@127.0.0.1>;tag=ours",
+    ));
+    assert!(matches!(
+        l.receive(t0 + ms(20), right, peer()),
+        Received::Absorbed
+    ));
+    assert_eq!(l.state(key), Some(TransactionState::Confirmed));
 }

@@ -102,9 +102,8 @@ pub(crate) fn request_key(
             })
         }
         _ => {
-            // RFC 2543 (§17.2.3): the To tag is not part of the key (a limitation: an RFC
-            // 2543 INVITE that differs from an earlier one only in its To tag is taken as
-            // a retransmission).
+            // RFC 2543 (§17.2.3). The To tag is not part of the key: it is compared after
+            // the lookup (the ACK's must be our response's, which the key cannot know).
             let ruri = msg.request_uri_str().ok_or("no Request-URI")?;
             let call_id = msg.call_id().map_err(|_| "missing or malformed Call-ID")?;
             let seq = msg.cseq().map_err(|_| "missing or malformed CSeq")?.seq;

@@ -25,8 +25,9 @@
 //!   does not retransmit 2xx responses.
 //! - Matching by top Via branch + CSeq method (responses), branch + sent-by + method with
 //!   ACK counted as INVITE (requests), and the RFC 2543 fallback for branches without the
-//!   `z9hG4bK` cookie (Request-URI, Call-ID, From tag, CSeq number and top Via; the To tag
-//!   is not compared). CANCEL is its own transaction;
+//!   `z9hG4bK` cookie (Request-URI, Call-ID, From tag, CSeq number, top Via, and the To
+//!   tag: the original request's, or for an ACK our final response's). CANCEL is its own
+//!   transaction;
 //!   [`find_invite_for_cancel`](TransactionLayer::find_invite_for_cancel) finds the INVITE
 //!   it cancels; [`cancel`](TransactionLayer::cancel) sends one (waiting for a
 //!   provisional response first, §9.1) and
@@ -448,7 +449,22 @@ impl TransactionLayer {
                 };
             }
         };
-        if let Some(&key) = self.index.get(&mkey) {
+        let found = self.index.get(&mkey).copied().filter(|key| {
+            // RFC 2543 matching also compares To tags (§17.2.3): a request's with the
+            // original request's, an ACK's with our final response's.
+            if !matches!(mkey, MatchKey::Legacy { .. }) {
+                return true;
+            }
+            self.txs.get(key).is_some_and(|tx| {
+                let expected = if method == Method::Ack {
+                    tx.final_to_tag.as_deref()
+                } else {
+                    tx.request.to_tag()
+                };
+                expected == msg.to_tag()
+            })
+        });
+        if let Some(key) = found {
             return self
                 .step(key, now, |tx, ctx| tx.server_request(msg, ctx))
                 .unwrap_or(Received::Absorbed);
@@ -458,7 +474,7 @@ impl TransactionLayer {
             let accepted = key::accepted_key(&msg).and_then(|k| self.index.get(&k).copied());
             if let Some(key) = accepted {
                 let tag_matches = self.txs.get(&key).is_some_and(|tx| {
-                    tx.accepted_to_tag.as_deref() == msg.to_tag()
+                    tx.final_to_tag.as_deref() == msg.to_tag()
                         && tx.kind == TransactionKind::ServerInvite
                 });
                 if tag_matches {
@@ -543,7 +559,10 @@ impl TransactionLayer {
         let via = cancel.via().ok()?;
         let mkey = key::request_key(cancel, &via, Method::Invite).ok()?;
         let key = *self.index.get(&mkey)?;
-        (self.txs.get(&key)?.kind == TransactionKind::ServerInvite).then_some(key)
+        let tx = self.txs.get(&key)?;
+        let legacy_tag_ok =
+            !matches!(mkey, MatchKey::Legacy { .. }) || tx.request.to_tag() == cancel.to_tag();
+        (tx.kind == TransactionKind::ServerInvite && legacy_tag_ok).then_some(key)
     }
 
     /// The driver could not send a message of transaction `key` (connection refused,

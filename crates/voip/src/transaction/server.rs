@@ -122,11 +122,13 @@ impl Transaction {
                 self.timers.clear(Timer::Trying);
                 ctx.out.transmit(Some(key), self.target, bytes.clone());
                 self.last_response = Some(bytes);
+                if !status.is_provisional() {
+                    self.final_to_tag = response.to_tag().map(Into::into);
+                }
                 if status.is_provisional() {
                     Ok(Responded::Sent)
                 } else if status.is_success() {
                     self.state = S::Accepted;
-                    self.accepted_to_tag = response.to_tag().map(Into::into);
                     self.timers.clear_all();
                     self.start_retransmit(Timer::Retransmit2xx, ctx);
                     self.start_timer(Timer::L, ctx);

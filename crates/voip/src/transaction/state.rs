@@ -119,8 +119,9 @@ pub(crate) struct Transaction {
     pub(crate) ack: Option<Bytes>,
     /// Client INVITE in Accepted: ACKs the TU sent for 2xx responses.
     pub(crate) sent_acks: Vec<SentAck>,
-    /// Server INVITE in Accepted: the To tag of our 2xx, and whether its ACK came.
-    pub(crate) accepted_to_tag: Option<Box<str>>,
+    /// Server: the To tag of our final response (matches the ACK of a 2xx, and the ACK
+    /// of an RFC 2543 client); server INVITE in Accepted: whether the 2xx's ACK came.
+    pub(crate) final_to_tag: Option<Box<str>>,
     pub(crate) got_ack: bool,
     /// Client INVITE in Calling: the TU asked to cancel; CANCEL goes out with the first
     /// provisional response (RFC 3261 §9.1).
@@ -147,7 +148,7 @@ impl Transaction {
             last_response: None,
             ack: None,
             sent_acks: Vec::new(),
-            accepted_to_tag: None,
+            final_to_tag: None,
             got_ack: false,
             cancel_pending: false,
             keys: Vec::with_capacity(2),

@@ -22,7 +22,7 @@
 //! request gets 500) and applies target refreshes.
 //!
 //! Sans-IO: nothing here reads a clock or touches a socket. Branches, tags and Call-IDs come
-//! from the operating system's random source ([`new_branch`], [`new_tag`], [`new_call_id`]).
+//! from a keyed PRF seeded by the operating system's random source ([`new_branch`], [`new_tag`], [`new_call_id`]).
 //!
 //! ```
 //! use sip_message::{Bytes, Method, SipMessage, SipStatus};
@@ -68,6 +68,7 @@
 //! ```
 
 use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sip_message::{
@@ -322,6 +323,20 @@ pub struct Dialog {
     secure: bool,
     local_contact: NameAddr<'static>,
     sent_by: SentBy,
+    /// Header values derived from the fields above, rendered once per change rather than
+    /// per request (building a request is then mostly copying).
+    rendered: Rendered,
+}
+
+/// Pre-rendered parts of every request of the dialog.
+#[derive(Debug, Clone, Default)]
+struct Rendered {
+    request_uri: Option<Uri<'static>>,
+    routes: Vec<String>,
+    from: String,
+    to: String,
+    contact: String,
+    via: String,
 }
 
 fn without_tag(mut a: NameAddr<'_>) -> NameAddr<'static> {
@@ -440,7 +455,7 @@ impl Dialog {
                 .into_owned(),
         };
         let local_contact = contact_address(request)?.ok_or(DialogError::MissingContact)?;
-        Ok(Dialog {
+        Dialog {
             id: DialogId {
                 call_id: call_id.to_owned(),
                 local_tag,
@@ -461,7 +476,9 @@ impl Dialog {
             secure: is_secure(request)?,
             local_contact,
             sent_by: SentBy::from_via(&request.via()?),
-        })
+            rendered: Rendered::default(),
+        }
+        .rendered_now()
     }
 
     /// The UAS side (RFC 3261 §12.1.1): `request` is the dialog-forming request we
@@ -492,7 +509,7 @@ impl Dialog {
             .to_owned();
         let remote_target = contact_uri(request)?.ok_or(DialogError::MissingContact)?;
         let local_contact = contact_address(response)?.ok_or(DialogError::MissingContact)?;
-        Ok(Dialog {
+        Dialog {
             id: DialogId {
                 call_id: request.call_id()?.to_owned(),
                 local_tag,
@@ -513,7 +530,9 @@ impl Dialog {
             secure: is_secure(request)?,
             local_contact,
             sent_by,
-        })
+            rendered: Rendered::default(),
+        }
+        .rendered_now()
     }
 
     /// The dialog id.
@@ -582,6 +601,7 @@ impl Dialog {
     /// request (re-INVITE, UPDATE) tells the peer.
     pub fn set_local_contact(&mut self, contact: NameAddr<'static>) {
         self.local_contact = contact;
+        self.render();
     }
 
     /// Our Via sent-by.
@@ -592,6 +612,7 @@ impl Dialog {
     /// Replaces our Via sent-by.
     pub fn set_sent_by(&mut self, sent_by: SentBy) {
         self.sent_by = sent_by;
+        self.render();
     }
 
     /// Marks an early UAS dialog confirmed once we send the 2xx.
@@ -626,38 +647,66 @@ impl Dialog {
         NextHop::for_uri(uri, self.sent_by.transport.clone(), self.secure)
     }
 
-    /// Request-URI and Route header values per RFC 3261 §12.2.1.1.
-    fn target_and_routes(&self) -> (Uri<'static>, Vec<NameAddr<'static>>) {
-        if self.is_strict_routing() {
-            let ruri = request_uri_form(&self.route_set[0].uri);
-            let mut routes = self.route_set[1..].to_vec();
-            routes.push(NameAddr::new(self.remote_target.clone()));
-            (ruri, routes)
+    fn rendered_now(mut self) -> Result<Dialog, DialogError> {
+        self.render();
+        Ok(self)
+    }
+
+    /// Renders the Request-URI and Route values (RFC 3261 §12.2.1.1), From, To, Contact and
+    /// the Via sent-by; called whenever one of their inputs changes.
+    fn render(&mut self) {
+        let (request_uri, routes) = if self.is_strict_routing() {
+            let mut routes: Vec<String> = self.route_set[1..]
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            routes.push(NameAddr::new(self.remote_target.clone()).to_string());
+            (request_uri_form(&self.route_set[0].uri), routes)
         } else {
             (
                 request_uri_form(&self.remote_target),
-                self.route_set.clone(),
+                self.route_set.iter().map(ToString::to_string).collect(),
             )
+        };
+        let mut from = self.local_uri.clone();
+        // Tags are tokens from parsed headers or our generator: pushing cannot fail.
+        let _ = from.params.push("tag", Some(&self.id.local_tag));
+        let mut to = self.remote_uri.clone();
+        if !self.id.remote_tag.is_empty() {
+            let _ = to.params.push("tag", Some(&self.id.remote_tag));
         }
+        let sb = &self.sent_by;
+        let mut via = format!("SIP/2.0/{} {}", sb.transport, sb.host);
+        if let Some(p) = sb.port {
+            via.push_str(&format!(":{p}"));
+        }
+        self.rendered = Rendered {
+            request_uri: Some(request_uri),
+            routes,
+            from: from.to_string(),
+            to: to.to_string(),
+            contact: self.local_contact.to_string(),
+            via,
+        };
     }
 
     fn start(&self, method: Method, seq: u32) -> Result<RequestBuilder, DialogError> {
-        let (ruri, routes) = self.target_and_routes();
-        let mut b = RequestBuilder::new(method, &ruri)
-            .via(&self.sent_by.via(&new_branch())?)
+        let r = &self.rendered;
+        let target = r.request_uri.as_ref().unwrap_or(&self.remote_target);
+        let rport = if self.sent_by.rport { ";rport" } else { "" };
+        let mut b = RequestBuilder::new(method, target)
+            .header(
+                &HeaderName::Via,
+                format_args!("{};branch={}{rport}", r.via, new_branch()),
+            )
             .max_forwards(MAX_FORWARDS);
-        for r in &routes {
-            b = b.header(&HeaderName::Route, r);
+        for route in &r.routes {
+            b = b.header(&HeaderName::Route, route);
         }
-        let from = self
-            .local_uri
-            .clone()
-            .with_param("tag", Some(&self.id.local_tag))?;
-        let mut to = self.remote_uri.clone();
-        if !self.id.remote_tag.is_empty() {
-            to = to.with_param("tag", Some(&self.id.remote_tag))?;
-        }
-        Ok(b.from(&from).to(&to).call_id(&self.id.call_id).cseq(seq))
+        Ok(b.header(&HeaderName::From, &r.from)
+            .header(&HeaderName::To, &r.to)
+            .call_id(&self.id.call_id)
+            .cseq(seq))
     }
 
     /// Starts a new request in the dialog: Request-URI and Route per the route set, a new
@@ -683,7 +732,7 @@ impl Dialog {
         let contact = needs_contact(&method);
         let mut b = self.start(method, seq)?;
         if contact {
-            b = b.contact(&Contact::Address(self.local_contact.clone()));
+            b = b.header(&HeaderName::Contact, &self.rendered.contact);
         }
         self.local_seq = Some(seq);
         Ok(b)
@@ -769,8 +818,9 @@ impl Dialog {
             300..=699 if early && method == Method::Invite && self.role == DialogRole::Uac => {
                 self.terminate();
             }
-            _ => {}
+            _ => return Ok(()),
         }
+        self.render();
         Ok(())
     }
 
@@ -815,6 +865,7 @@ impl Dialog {
             && let Some(t) = contact_uri(request)?
         {
             self.remote_target = t;
+            self.render();
         }
         Ok(())
     }
@@ -879,15 +930,15 @@ pub fn uas_response(
 
 // ----- identifiers -----
 
+/// 64 unpredictable bits: SipHash (a keyed pseudo-random function) of a counter under a
+/// key the standard library draws from the operating system's random source once per
+/// process. As unguessable as the OS source for anyone without the key, and ~50 times
+/// cheaper than a `getrandom` system call per branch.
 fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    if getrandom::fill(&mut b).is_ok() {
-        return u64::from_le_bytes(b);
-    }
-    // The OS source failed (practically never): fall back to std's randomly keyed hasher
-    // over a counter, which is still unpredictable enough for uniqueness.
+    static KEY: OnceLock<RandomState> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    RandomState::new().hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
+    KEY.get_or_init(RandomState::new)
+        .hash_one(COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A new Via branch: the RFC 3261 magic cookie `z9hG4bK` followed by 64 random bits in hex.

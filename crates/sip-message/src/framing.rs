@@ -213,28 +213,28 @@ pub(crate) fn scan_head(
                 limit: limits.max_header_len,
             });
         }
-        // name *(SP/HT) ":" *(SP/HT) value
-        let mut p = pos;
-        while p < end && scan::is_token(buf[p]) {
-            p += 1;
-        }
-        if p == pos {
+        // name *(SP/HT) ":" *(SP/HT) value. Slice iterators (no per-byte bounds checks):
+        // this loop runs for every header of every message.
+        let line = &buf[pos..end];
+        let name_len = line
+            .iter()
+            .position(|&b| !scan::is_token(b))
+            .unwrap_or(line.len());
+        if name_len == 0 {
             return Err(Error::syntax("header", pos, "a header name"));
         }
-        let name_end = p;
-        while p < end && matches!(buf[p], b' ' | b'\t') {
-            p += 1;
-        }
+        let name_end = pos + name_len;
+        let mut p = name_end + skip_sp(&line[name_len..]);
         if p >= end || buf[p] != b':' {
             return Err(Error::syntax("header", p, "':' after the header name"));
         }
         p += 1;
-        while p < end && matches!(buf[p], b' ' | b'\t') {
-            p += 1;
-        }
-        while end > p && matches!(buf[end - 1], b' ' | b'\t') {
-            end -= 1;
-        }
+        p += skip_sp(&buf[p..end]);
+        end -= buf[p..end]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
         if headers.len() >= limits.max_headers {
             return Err(Error::TooManyHeaders {
                 offset: pos,
@@ -256,6 +256,12 @@ pub(crate) fn scan_head(
         });
         pos = eol + 1;
     }
+}
+
+/// Number of leading SP/HT bytes.
+#[inline]
+fn skip_sp(s: &[u8]) -> usize {
+    s.iter().take_while(|&&b| b == b' ' || b == b'\t').count()
 }
 
 /// All Content-Length fields must agree (RFC 7230 §3.3.2 reasoning applies to SIP too: two
@@ -387,9 +393,10 @@ fn parse_start_line(buf: &[u8], start: usize, end: usize) -> Result<Line> {
             "a Request-URI starting with a scheme",
         ));
     }
-    while p < line.len() && line[p] > b' ' && line[p] != 0x7f {
-        p += 1;
-    }
+    p += line[p..]
+        .iter()
+        .position(|&b| b <= b' ' || b == 0x7f)
+        .unwrap_or(line.len() - p);
     let ue = p;
     if memchr::memchr(b':', &line[us..ue]).is_none() {
         return Err(Error::syntax(

@@ -70,21 +70,25 @@ macro_rules! header_names {
 
             /// Looks a name up (case-insensitive, long or compact form).
             pub(crate) fn lookup(name: &[u8]) -> NameId {
+                if name.len() > MAX_NAME {
+                    return OTHER;
+                }
+                let mut folded = [0u8; MAX_NAME];
+                for (d, s) in folded.iter_mut().zip(name) {
+                    *d = s | 0x20;
+                }
                 let mut slot = hash(name) as usize & (SLOTS - 1);
                 loop {
                     let e = LOOKUP[slot];
                     if e == OTHER {
                         return OTHER;
                     }
-                    let (n, id) = ENTRIES[e as usize];
                     // Table names hold only letters, digits and '-', and the input is a
                     // token: for those, `b | 0x20` equals the lower-case table byte exactly
-                    // when the bytes match ignoring case.
-                    let lower = &LOWER[e as usize];
-                    if n.len() == name.len()
-                        && name.iter().zip(lower).all(|(a, b)| a | 0x20 == *b)
-                    {
-                        return id;
+                    // when the bytes match ignoring case, and is never 0, so comparing the
+                    // zero-padded rows also compares the lengths.
+                    if folded == LOWER[e as usize] {
+                        return ENTRIES[e as usize].1;
                     }
                     slot = (slot + 1) & (SLOTS - 1);
                 }

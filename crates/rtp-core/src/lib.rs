@@ -14,6 +14,7 @@
 //! | [`transmit_type`], [`protocol`] | [`TransmitType`], [`RtpProtocol`] | `TransmitType`, `RTPProtocol` |
 //! | [`packet_manager`] | [`PacketManager`], the jitter buffer | `RTPPacketManager` |
 //! | [`telephone_event`], [`dtmf_receiver`], [`dtmf_sender`] | RFC 4733 payloads, keys in, packets out | `RTPClient` DTMF |
+//! | [`codec`] | [`AudioCodec`]: PCMU / PCMA through the `g711` crate | `encode_pcmu`, `parse_pcma`, ... |
 //! | [`sender`], [`receiver`] | [`RtpSender`], [`RtpReceiver`]: pacing, G.711, stats | `RTPClient` |
 //!
 //! # Example

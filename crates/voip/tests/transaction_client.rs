@@ -529,3 +529,30 @@ fn cancel_waits_for_a_provisional_response() {
         Err(TransactionError::InvalidState { .. })
     ));
 }
+
+#[test]
+fn stale_timer_entries_do_not_hide_live_timers() {
+    // 2000 transactions end early (their Timer B entries go stale) around one live one;
+    // the deadline heap is compacted on the way and the live timers still fire on time.
+    let mut l = layer();
+    let t0 = Instant::now();
+    let live = l.send_request(t0, invite("z9hG4bKlive"), peer()).unwrap();
+    for i in 0..2000 {
+        let inv = invite(&format!("z9hG4bKgone{i}"));
+        l.send_request(t0, inv.clone(), peer_tcp()).unwrap();
+        l.receive(t0 + ms(10), response(&inv, 404, "x"), peer_tcp());
+    }
+    assert_eq!(l.len(), 1);
+    drain(&mut l);
+    events(&mut l);
+    assert_eq!(l.poll_timeout(), Some(t0 + ms(500)));
+    let (sent, evs) = run_until(&mut l, t0, t0 + Duration::from_secs(100));
+    assert_eq!(offsets_ms(&sent), [500, 1500, 3500, 7500, 15500, 31500]);
+    assert_eq!(
+        evs.last(),
+        Some(&(
+            Duration::from_secs(32),
+            TransactionEvent::Terminated { key: live }
+        ))
+    );
+}

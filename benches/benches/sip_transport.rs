@@ -56,9 +56,10 @@ struct Server {
 }
 
 async fn ours(mode: TransportMode) -> Server {
-    let (t, mut incoming) = SipTransport::bind(TransportConfig::new(mode, "127.0.0.1:0".parse().unwrap()))
-        .await
-        .unwrap();
+    let (t, mut incoming) =
+        SipTransport::bind(TransportConfig::new(mode, "127.0.0.1:0".parse().unwrap()))
+            .await
+            .unwrap();
     let addr = t.local_addr();
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {

@@ -29,7 +29,10 @@ fn run(data: &[u8], sizes: &[usize]) -> (Vec<StreamEvent>, bool) {
                 Ok(Some(e)) => {
                     if let StreamEvent::Message(m) = &e {
                         assert!(!m.is_empty() && m.len() <= LIMITS.max_message_size);
-                        assert!(!matches!(m[0], b'\r' | b'\n'), "keep-alive bytes are not part of a message");
+                        assert!(
+                            !matches!(m[0], b'\r' | b'\n'),
+                            "keep-alive bytes are not part of a message"
+                        );
                     }
                     events.push(e);
                 }
@@ -38,14 +41,24 @@ fn run(data: &[u8], sizes: &[usize]) -> (Vec<StreamEvent>, bool) {
             }
         }
         // Bounded: at most one partial message (plus the last chunk) is buffered.
-        assert!(f.buffered() <= LIMITS.max_message_size + n + 4, "buffered {}", f.buffered());
+        assert!(
+            f.buffered() <= LIMITS.max_message_size + n + 4,
+            "buffered {}",
+            f.buffered()
+        );
     }
     (events, false)
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pattern, data)) = data.split_first() else { return };
-    let sizes = [1 + usize::from(pattern & 0x0f), 1 + usize::from(pattern >> 4) * 37, 1];
+    let Some((&pattern, data)) = data.split_first() else {
+        return;
+    };
+    let sizes = [
+        1 + usize::from(pattern & 0x0f),
+        1 + usize::from(pattern >> 4) * 37,
+        1,
+    ];
     let (chunked, _) = run(data, &sizes);
     let (whole, _) = run(data, &[data.len().max(1)]);
     let n = chunked.len().min(whole.len());

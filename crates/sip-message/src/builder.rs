@@ -184,8 +184,9 @@ fn check_call_id(id: &str) -> bool {
     parts.all(|p| !p.is_empty() && p.bytes().all(|b| crate::scan::is(b, crate::scan::WORD)))
 }
 
-/// Builds a response to a request, copying Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6)
-/// and, for 100 Trying, Timestamp.
+/// Builds a response to a request, copying Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6),
+/// Timestamp for 100 Trying (§8.2.6.1), and Record-Route for the 101-299 responses to requests
+/// that create dialogs (INVITE, SUBSCRIBE, REFER, NOTIFY: §12.1.1, the step pyVoIP misses).
 ///
 /// ```
 /// use bytes::Bytes;
@@ -223,6 +224,11 @@ impl SipMessage {
         let mut to_value = Vec::new();
         let mut to_has_tag = false;
         let mut to_pos = 0;
+        let creates_dialog = (101..300).contains(&status.code())
+            && matches!(
+                self.method(),
+                Some(Method::Invite | Method::Subscribe | Method::Refer | Method::Notify)
+            );
         for h in self.headers() {
             let name = h.name();
             match name {
@@ -230,6 +236,9 @@ impl SipMessage {
                     head.raw_header(name.as_str(), h.value());
                 }
                 HeaderName::Timestamp if status.code() == 100 => {
+                    head.raw_header(name.as_str(), h.value());
+                }
+                HeaderName::RecordRoute if creates_dialog => {
                     head.raw_header(name.as_str(), h.value());
                 }
                 HeaderName::To if to_pos == 0 => {

@@ -570,3 +570,51 @@ fn fuzz_regression_extension_method_in_header_field_parse() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn responses_copy_record_route_only_when_they_create_dialogs() {
+    let req = SipMessage::parse(Bytes::from_static(
+        b"INVITE sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\n\
+          Record-Route: <sip:127.0.0.2;lr>\r\nRecord-Route: <sip:127.0.0.3;lr>\r\n\
+          From: <sip:a@127.0.0.1>;tag=f\r\nTo: <sip:bob@127.0.0.1>\r\nCall-ID: rr\r\n\
+          CSeq: 1 INVITE\r\nTimestamp: 54\r\nContent-Length: 0\r\n\r\n",
+    ))
+    .unwrap();
+    let ok = req.response(SipStatus::OK).to_tag("t").build().unwrap();
+    let rr: Vec<String> = ok
+        .record_routes()
+        .map(|r| r.unwrap().uri.to_string())
+        .collect();
+    assert_eq!(rr, ["sip:127.0.0.2;lr", "sip:127.0.0.3;lr"]);
+    assert_eq!(ok.header_str(&HeaderName::Timestamp), None);
+    let trying = req.response(SipStatus::TRYING).build().unwrap();
+    assert_eq!(trying.record_routes().count(), 0);
+    assert_eq!(trying.header_str(&HeaderName::Timestamp), Some("54"));
+    assert_eq!(trying.to_tag(), None);
+    let busy = req
+        .response(SipStatus::BUSY_HERE)
+        .to_tag("t")
+        .build()
+        .unwrap();
+    assert_eq!(busy.record_routes().count(), 0);
+    assert_eq!(busy.reason().as_deref(), Some("Busy Here"));
+    let custom = req
+        .response(SipStatus::BUSY_HERE)
+        .reason("Gone Fishing")
+        .build()
+        .unwrap();
+    assert_eq!(custom.reason().as_deref(), Some("Gone Fishing"));
+    assert_eq!(custom.call_id().unwrap(), "rr");
+    assert!(
+        req.response(SipStatus::OK)
+            .reason("bad\r\nX: y")
+            .build()
+            .is_err()
+    );
+    assert!(
+        req.response(SipStatus::OK)
+            .header(&HeaderName::Subject, "a\r\nb")
+            .build()
+            .is_err()
+    );
+}

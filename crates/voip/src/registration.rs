@@ -87,7 +87,9 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use credentials::CredentialsManager;
-use sip_message::{Contact, HeaderName, Method, NameAddr, RequestBuilder, SipMessage, Uri};
+use sip_message::{
+    Contact, HeaderName, Method, NameAddr, RequestBuilder, SipMessage, Transport, Uri,
+};
 
 use crate::auth::{AuthError, ClientAuth};
 use crate::dialog::{MAX_FORWARDS, NextHop, SentBy, new_branch, new_call_id, new_tag};
@@ -137,7 +139,9 @@ pub struct RegistrationConfig {
 
 impl RegistrationConfig {
     /// Settings for `user` at `registrar`, with our `contact` and `sent_by`, and the
-    /// defaults: AOR `sip:user@<registrar host[:port]>`, credentials server = registrar
+    /// defaults (a `sip:` contact without `transport` parameter gets `;transport=tcp` or
+    /// `;transport=tls` when `sent_by` says TCP or TLS, so the registrar reaches us the way
+    /// we registered): AOR `sip:user@<registrar host[:port]>`, credentials server = registrar
     /// host, expires 300 s, failure threshold 3, retry after 5 s (up to 5 min),
     /// deregistration timeout 5 s.
     pub fn new(
@@ -155,6 +159,23 @@ impl RegistrationConfig {
                 (Uri::Sip(a), s.host.to_string())
             }
             other => (other.clone(), String::new()),
+        };
+        // A binding without `;transport=` is reached over UDP (RFC 3263), even when the
+        // REGISTER came over TCP or TLS: say which transport we listen on.
+        let contact = match (contact, &sent_by.transport) {
+            (Uri::Sip(mut c), Transport::Tcp | Transport::Tls)
+                if !c.secure && !c.params.contains("transport") =>
+            {
+                let t = if sent_by.transport == Transport::Tcp {
+                    "tcp"
+                } else {
+                    "tls"
+                };
+                // "tcp" / "tls" are tokens: pushing cannot fail.
+                let _ = c.params.push("transport", Some(t));
+                Uri::Sip(c)
+            }
+            (c, _) => c,
         };
         RegistrationConfig {
             registrar,

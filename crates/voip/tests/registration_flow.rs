@@ -770,3 +770,78 @@ fn absurd_durations_do_not_overflow_the_clock() {
     reg.deregister(t0);
     assert!(reg.poll_timeout().unwrap() > t0);
 }
+
+#[test]
+fn tcp_registration_says_so_in_contact_via_and_next_hop() {
+    let cfg = RegistrationConfig::new(
+        Uri::parse("sip:127.0.0.1:5060").unwrap().into_owned(),
+        "alice",
+        Uri::parse("sip:alice@127.0.0.1:5062").unwrap().into_owned(),
+        SentBy::new(
+            Transport::Tcp,
+            Host::parse("127.0.0.1").unwrap().into_owned(),
+            Some(5062),
+        ),
+    );
+    assert_eq!(
+        cfg.contact.to_string(),
+        "sip:alice@127.0.0.1:5062;transport=tcp"
+    );
+    let mut reg = registration_with(cfg, "s3cret");
+    let t0 = Instant::now();
+    reg.start(t0);
+    let out = next(&mut reg);
+    assert_eq!(out.request.via().unwrap().transport, Transport::Tcp);
+    assert_eq!(out.next_hop.transport, Transport::Tcp);
+    // The registrar echoes the contact with its transport: our binding is found.
+    let ok = respond(
+        &out.request,
+        "200 OK",
+        &[
+            "Contact: <sip:alice@127.0.0.1:5062;transport=TCP>;expires=80".into(),
+            "Contact: <sip:alice@127.0.0.1:5062>;expires=999".into(),
+        ],
+    );
+    reg.handle_response(t0, &ok);
+    assert_eq!(
+        events(&mut reg),
+        [RegistrationEvent::Registered { expires: 80 }]
+    );
+    // An explicit transport parameter is left alone.
+    let cfg = RegistrationConfig::new(
+        Uri::parse("sip:127.0.0.1").unwrap().into_owned(),
+        "alice",
+        Uri::parse("sip:alice@127.0.0.1:5062;transport=udp")
+            .unwrap()
+            .into_owned(),
+        SentBy::new(
+            Transport::Tls,
+            Host::parse("127.0.0.1").unwrap().into_owned(),
+            None,
+        ),
+    );
+    assert_eq!(
+        cfg.contact.to_string(),
+        "sip:alice@127.0.0.1:5062;transport=udp"
+    );
+}
+
+#[test]
+fn proxy_challenge_on_register_is_answered_with_proxy_authorization() {
+    let mut reg = registration("s3cret");
+    let t0 = Instant::now();
+    reg.start(t0);
+    let out = next(&mut reg);
+    let ch = respond(
+        &out.request,
+        "407 Proxy Authentication Required",
+        &[r#"Proxy-Authenticate: Digest realm="proxy.test", nonce="p1", qop="auth""#.into()],
+    );
+    assert!(reg.handle_response(t0, &ch));
+    let again = next(&mut reg);
+    assert!(again.request.authorization().next().is_none());
+    let pa = again.request.proxy_authorization().next().unwrap().unwrap();
+    assert_eq!(pa.realm().as_deref(), Some("proxy.test"));
+    assert_eq!(again.request.cseq().unwrap().seq, 2);
+    assert_eq!(reg.failures(), 0);
+}

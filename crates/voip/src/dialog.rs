@@ -871,6 +871,128 @@ impl Dialog {
     }
 }
 
+/// The parts of a request sent **outside** a dialog (RFC 3261 §8.1.1): an initial INVITE,
+/// an out-of-dialog MESSAGE or OPTIONS. [`RequestTemplate::new`] picks a fresh Call-ID,
+/// From tag and initial CSeq; [`request`](RequestTemplate::request) starts each request
+/// (a new Via branch every time, the next CSeq). Send the INVITE, answer a 401/407 with
+/// [`crate::auth`], then create the [`Dialog`] from the INVITE as finally sent and its
+/// 1xx/2xx ([`Dialog::new_uac`]; each forked 2xx with its own To tag is its own dialog).
+///
+/// ```
+/// use sip_message::{Host, Method, NameAddr, Transport, Uri};
+/// use voip::dialog::{RequestTemplate, SentBy};
+///
+/// let me = Uri::parse("sip:alice@127.0.0.1")?.into_owned();
+/// let bob = Uri::parse("sip:bob@127.0.0.1:5064")?.into_owned();
+/// let sent_by = SentBy::new(Transport::Udp, Host::parse("127.0.0.1")?.into_owned(), Some(5062));
+/// let mut call = RequestTemplate::new(bob.clone(), NameAddr::new(me), NameAddr::new(bob), sent_by);
+/// call.contact = Some(NameAddr::new(Uri::parse("sip:alice@127.0.0.1:5062")?.into_owned()));
+/// let invite = call.request(Method::Invite)?.build()?;
+/// assert_eq!(invite.to_tag(), None);
+/// assert_eq!(invite.from_tag(), Some(call.from_tag.as_str()));
+/// assert!(invite.contact().is_some());
+/// let options = call.request(Method::Options)?.build()?;
+/// assert_eq!(options.cseq()?.seq, invite.cseq()?.seq + 1);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestTemplate {
+    /// Request-URI (and To URI, usually).
+    pub request_uri: Uri<'static>,
+    /// From, without tag (the tag is [`from_tag`](Self::from_tag)).
+    pub from: NameAddr<'static>,
+    /// To (no tag outside a dialog).
+    pub to: NameAddr<'static>,
+    /// Call-ID.
+    pub call_id: String,
+    /// From tag.
+    pub from_tag: String,
+    /// CSeq of the last request started (the next one gets this plus one).
+    pub cseq: u32,
+    /// Our Via sent-by.
+    pub sent_by: SentBy,
+    /// Our Contact, added to INVITE, UPDATE, REFER, SUBSCRIBE, NOTIFY and OPTIONS.
+    pub contact: Option<NameAddr<'static>>,
+    /// A pre-existing route set (RFC 3261 §8.1.2), e.g. an outbound proxy
+    /// `<sip:proxy;lr>`; applied like a dialog's (loose or strict routing).
+    pub route_set: Vec<NameAddr<'static>>,
+}
+
+impl RequestTemplate {
+    /// A template with a fresh Call-ID (`@` our sent-by host), From tag and random
+    /// initial CSeq below 2^31.
+    pub fn new(
+        request_uri: Uri<'static>,
+        from: NameAddr<'static>,
+        to: NameAddr<'static>,
+        sent_by: SentBy,
+    ) -> Self {
+        let host = match &sent_by.host {
+            Host::Domain(d) => d.to_string(),
+            other => other.to_string(),
+        };
+        RequestTemplate {
+            request_uri,
+            from: without_tag(from),
+            to,
+            call_id: new_call_id(&host),
+            from_tag: new_tag(),
+            cseq: random_cseq() - 1,
+            sent_by,
+            contact: None,
+            route_set: Vec::new(),
+        }
+    }
+
+    /// Where to send: the first route, else the Request-URI.
+    pub fn next_hop(&self) -> NextHop {
+        let uri = self
+            .route_set
+            .first()
+            .map_or_else(|| self.request_uri.clone(), |r| r.uri.clone());
+        NextHop::for_uri(uri, self.sent_by.transport.clone(), false)
+    }
+
+    /// Starts the next request: Via with a new branch, Max-Forwards 70, Route, From with
+    /// tag, To, Call-ID, the next CSeq, Contact where the method needs one. ACK and CANCEL
+    /// are refused (the transaction layer builds them from the INVITE).
+    ///
+    /// # Errors
+    /// [`DialogError::InvalidMethod`], [`DialogError::CSeqExhausted`], or a value that
+    /// cannot be serialized.
+    pub fn request(&mut self, method: Method) -> Result<RequestBuilder, DialogError> {
+        if matches!(method, Method::Ack | Method::Cancel) {
+            return Err(DialogError::InvalidMethod(method));
+        }
+        let seq = self.cseq.checked_add(1).ok_or(DialogError::CSeqExhausted)?;
+        let strict = self
+            .route_set
+            .first()
+            .is_some_and(|r| r.uri.as_sip().is_some_and(|s| !s.params.contains("lr")));
+        let (ruri, routes) = if strict {
+            let mut routes = self.route_set[1..].to_vec();
+            routes.push(NameAddr::new(self.request_uri.clone()));
+            (request_uri_form(&self.route_set[0].uri), routes)
+        } else {
+            (request_uri_form(&self.request_uri), self.route_set.clone())
+        };
+        let contact = needs_contact(&method);
+        let mut b = RequestBuilder::new(method, &ruri)
+            .via(&self.sent_by.via(&new_branch())?)
+            .max_forwards(MAX_FORWARDS);
+        for r in &routes {
+            b = b.header(&HeaderName::Route, r);
+        }
+        let from = self.from.clone().with_param("tag", Some(&self.from_tag))?;
+        b = b.from(&from).to(&self.to).call_id(&self.call_id).cseq(seq);
+        if contact && let Some(c) = &self.contact {
+            b = b.header(&HeaderName::Contact, c);
+        }
+        self.cseq = seq;
+        Ok(b)
+    }
+}
+
 /// Whether a response to this method can create a dialog (RFC 3261 §12.1, RFC 6665, RFC
 /// 3515): INVITE, SUBSCRIBE, REFER, and NOTIFY (which may arrive before the SUBSCRIBE's 2xx).
 pub fn creates_dialog(method: &Method) -> bool {
@@ -883,7 +1005,8 @@ pub fn creates_dialog(method: &Method) -> bool {
 /// Starts our response to a received request (RFC 3261 §8.2.6): Via, From, To, Call-ID and
 /// CSeq copied; `local_tag` added to To unless the request's To has a tag already, or the
 /// status is 100 (§8.2.6.2); for 101-299 responses to a dialog-forming request
-/// ([`creates_dialog`]) every Record-Route value is copied in order (§12.1.1); `contact`
+/// ([`creates_dialog`]) every Record-Route value copied in order (§12.1.1, done by
+/// [`SipMessage::response`]); `contact`
 /// added when given (mandatory in 18x/2xx to INVITE). Add a body or headers, then `build()`.
 ///
 /// ```
@@ -917,11 +1040,8 @@ pub fn uas_response(
     if code != 100 {
         b = b.to_tag(local_tag);
     }
-    if (101..=299).contains(&code) && request.method().is_some_and(|m| creates_dialog(&m)) {
-        for h in request.headers_named(&HeaderName::RecordRoute) {
-            b = b.header(&HeaderName::RecordRoute, h.value_unfolded());
-        }
-    }
+    // Record-Route is copied by `SipMessage::response` itself for exactly these responses
+    // (101-299 to a request that `creates_dialog`), in order, byte for byte.
     if let Some(c) = contact {
         b = b.contact(c);
     }

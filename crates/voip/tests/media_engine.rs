@@ -644,3 +644,76 @@ async fn two_hundred_streams_on_one_pacing_task() {
         b.stop();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_media_then_final_answer_from_another_fork() {
+    let engine = MediaEngine::new(MediaConfig::new(41900, 41909)).unwrap();
+    let s = engine.open_stream(LO).unwrap();
+    let early = raw_peer().await;
+    let fork = raw_peer().await;
+    // 183 with SDP: media starts (and early audio plays into read_audio).
+    s.apply(&media(
+        early.local_addr().unwrap(),
+        AudioCodec::Pcmu,
+        TransmitType::SendRecv,
+    ));
+    let mut packet = vec![0x80, 0, 0, 1, 0, 0, 0, 160, 9, 9, 9, 9];
+    packet.extend(g711::ulaw::encode_vec(&[3000i16; 160]));
+    for _ in 0..10 {
+        early.send_to(&packet, s.local_addr()).await.unwrap();
+        packet[3] += 1;
+        packet[7] = packet[7].wrapping_add(160);
+        if packet[7] < 160 {
+            packet[6] += 1;
+        }
+    }
+    let heard = timeout(Duration::from_secs(3), async {
+        loop {
+            let chunk = s.read_i16(160, true).await;
+            if chunk.iter().any(|&x| x != 0) {
+                return chunk;
+            }
+        }
+    })
+    .await
+    .expect("early media is readable");
+    let level = g711::ulaw::decode(g711::ulaw::encode(3000));
+    assert!(heard.contains(&level));
+    let before = recv_packets(&early, 5).await;
+    // The 200 comes from another fork with its own address: RTP moves there, same stream.
+    s.apply(&media(
+        fork.local_addr().unwrap(),
+        AudioCodec::Pcmu,
+        TransmitType::SendRecv,
+    ));
+    let after = recv_packets(&fork, 5).await;
+    assert_eq!(after[0].ssrc, before[0].ssrc);
+    assert_continuous(&after);
+    assert!(after.iter().all(|p| p.from == s.local_addr()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_streams() {
+    let engine = MediaEngine::new(MediaConfig::new(41910, 41919)).unwrap();
+    let v6: IpAddr = "::1".parse().unwrap();
+    let (Ok(a), Ok(b)) = (engine.open_stream(v6), engine.open_stream(v6)) else {
+        eprintln!("no IPv6 loopback here; skipped");
+        return;
+    };
+    a.apply(&media(
+        b.local_addr(),
+        AudioCodec::Pcma,
+        TransmitType::SendRecv,
+    ));
+    b.apply(&media(
+        a.local_addr(),
+        AudioCodec::Pcma,
+        TransmitType::SendRecv,
+    ));
+    a.send_dtmf("#").unwrap();
+    let d = timeout(Duration::from_secs(5), b.next_dtmf())
+        .await
+        .unwrap();
+    assert_eq!(d, Some('#'));
+    assert!(b.local_addr().is_ipv6());
+}

@@ -315,13 +315,19 @@ impl StreamShared {
             st.dropped_not_receiving += 1;
             return;
         }
+        let switches = st.receiver.stats().ssrc_changes;
         match st.receiver.receive(now, data) {
-            Ok(Received::Audio(WriteOutcome::Stored | WriteOutcome::Reset)) => {
+            Ok(Received::Audio(outcome @ (WriteOutcome::Stored | WriteOutcome::Reset))) => {
                 if let Ok(p) = RtpPacket::parse(data) {
                     let end = p.timestamp.wrapping_add(p.payload.len() as u32);
-                    let newer = st
-                        .newest
-                        .is_none_or(|(e, _)| (end.wrapping_sub(e) as i32) > 0);
+                    // A new timeline (new source, timestamp jump) replaces the newest
+                    // position; otherwise only a later packet moves it (not a reordered one).
+                    let new_timeline = outcome == WriteOutcome::Reset
+                        || st.receiver.stats().ssrc_changes != switches;
+                    let newer = new_timeline
+                        || st
+                            .newest
+                            .is_none_or(|(e, _)| (end.wrapping_sub(e) as i32) > 0);
                     if newer {
                         st.newest = Some((end, now));
                     }
@@ -817,5 +823,49 @@ impl MediaStream {
     /// Blocked reads return silence, [`next_dtmf`](Self::next_dtmf) returns `None`.
     pub fn stop(&self) {
         self.shared().stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_addresses() {
+        for ip in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "100.64.0.1",
+            "100.127.255.254",
+            "169.254.1.1",
+            "fd00::1",
+            "fe80::1",
+        ] {
+            assert!(is_private(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "8.8.8.8",
+            "172.32.0.1",
+            "100.128.0.1",
+            "192.0.2.1",
+            "::1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_private(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn ptime_follows_the_20ms_clock() {
+        assert_eq!(ptime_samples(20), 160);
+        assert_eq!(ptime_samples(10), 160);
+        assert_eq!(ptime_samples(30), 160);
+        assert_eq!(ptime_samples(40), 320);
+        assert_eq!(ptime_samples(60), 480);
+        assert_eq!(ptime_samples(200), 480);
+        assert_eq!(ptime_samples(0), 160);
     }
 }

@@ -27,7 +27,8 @@
 //!   refreshes 5 s before expiry, which a single lost response turns into an outage).
 //! * **401/407** are answered through [`crate::auth`]. A `stale=true` challenge is retried
 //!   without counting a failure (at most [`MAX_STALE_RETRIES`] in a row); a challenge again
-//!   after our credentials (wrong password) counts as a failure. A challenge that cannot be
+//!   after our credentials (wrong password) counts as a failure, and so does an attempt
+//!   challenged more than [`MAX_CHALLENGES_PER_ATTEMPT`] times. A challenge that cannot be
 //!   answered at all (no credentials, unsupported algorithm, refused by the policy) fails
 //!   the registration at once: retrying cannot help.
 //! * **423 Interval Too Brief**: retried at once with the `Min-Expires` value (not a
@@ -97,6 +98,11 @@ use crate::dialog::{MAX_FORWARDS, NextHop, SentBy, new_branch, new_call_id, new_
 /// Most `stale=true` challenges answered in a row before one counts as a failure (a
 /// registrar that calls every nonce stale would otherwise loop forever).
 pub const MAX_STALE_RETRIES: u32 = 3;
+
+/// Most challenges answered for one REGISTER attempt (the first challenge, stale retries,
+/// proxies adding realms) before the attempt counts as failed: a registrar that challenges
+/// every answer with a new realm would otherwise loop forever.
+pub const MAX_CHALLENGES_PER_ATTEMPT: u32 = MAX_STALE_RETRIES + 3;
 
 /// Most events queued; beyond it the oldest is dropped (a caller that never polls events
 /// cannot grow memory).
@@ -223,6 +229,9 @@ pub enum RegistrationError {
     /// The registrar keeps declaring our nonce stale.
     #[error("too many stale-nonce challenges in a row")]
     TooManyStaleChallenges,
+    /// More than [`MAX_CHALLENGES_PER_ATTEMPT`] challenges for one attempt.
+    #[error("too many authentication challenges for one REGISTER")]
+    TooManyChallenges,
     /// 423 without a usable (larger) Min-Expires.
     #[error("423 Interval Too Brief without a larger Min-Expires")]
     IntervalTooBrief,
@@ -317,6 +326,7 @@ pub struct Registration {
     state: RegistrationState,
     failures: u32,
     stale_retries: u32,
+    challenge_rounds: u32,
     requested_expires: u32,
     granted: Option<u32>,
     registered_until: Option<Instant>,
@@ -366,6 +376,7 @@ impl Registration {
             state: RegistrationState::Idle,
             failures: 0,
             stale_retries: 0,
+            challenge_rounds: 0,
             granted: None,
             registered_until: None,
             outstanding: None,
@@ -655,6 +666,7 @@ impl Registration {
             self.requested_expires
         };
         let cseq = self.cseq.wrapping_add(1).max(1);
+        self.challenge_rounds = 0;
         match self.build(expires, cseq) {
             Ok(request) => {
                 self.cseq = cseq;
@@ -685,6 +697,15 @@ impl Registration {
             .authorize(&out.request, response, &self.credentials, &server)
         {
             Ok(retry) => {
+                self.challenge_rounds += 1;
+                if self.challenge_rounds > MAX_CHALLENGES_PER_ATTEMPT {
+                    return self.auth_failed(
+                        now,
+                        out.deregister,
+                        RegistrationError::TooManyChallenges,
+                        true,
+                    );
+                }
                 if retry.stale {
                     self.stale_retries += 1;
                     if self.stale_retries > MAX_STALE_RETRIES {

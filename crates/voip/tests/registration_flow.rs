@@ -845,3 +845,36 @@ fn proxy_challenge_on_register_is_answered_with_proxy_authorization() {
     assert_eq!(again.request.cseq().unwrap().seq, 2);
     assert_eq!(reg.failures(), 0);
 }
+
+#[test]
+fn a_registrar_inventing_realms_cannot_loop_us() {
+    let mut cm = CredentialsManager::new();
+    cm.add("alice", "pw", None, None, None).unwrap();
+    let mut reg = Registration::new(config(), cm).unwrap();
+    let t0 = Instant::now();
+    reg.start(t0);
+    let mut sent = 0;
+    while let Some(out) = reg.poll_request() {
+        sent += 1;
+        assert!(sent < 50, "runaway");
+        let ch = respond(
+            &out.request,
+            "401 Unauthorized",
+            &[format!(
+                r#"WWW-Authenticate: Digest realm="realm{sent}", nonce="n{sent}", qop="auth""#
+            )],
+        );
+        reg.handle_response(t0, &ch);
+    }
+    assert_eq!(
+        sent,
+        1 + voip::registration::MAX_CHALLENGES_PER_ATTEMPT as usize
+    );
+    assert!(matches!(
+        events(&mut reg).as_slice(),
+        [RegistrationEvent::AttemptFailed {
+            reason: RegistrationError::TooManyChallenges,
+            ..
+        }]
+    ));
+}

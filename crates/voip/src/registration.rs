@@ -166,23 +166,7 @@ impl RegistrationConfig {
             }
             other => (other.clone(), String::new()),
         };
-        // A binding without `;transport=` is reached over UDP (RFC 3263), even when the
-        // REGISTER came over TCP or TLS: say which transport we listen on.
-        let contact = match (contact, &sent_by.transport) {
-            (Uri::Sip(mut c), Transport::Tcp | Transport::Tls)
-                if !c.secure && !c.params.contains("transport") =>
-            {
-                let t = if sent_by.transport == Transport::Tcp {
-                    "tcp"
-                } else {
-                    "tls"
-                };
-                // "tcp" / "tls" are tokens: pushing cannot fail.
-                let _ = c.params.push("transport", Some(t));
-                Uri::Sip(c)
-            }
-            (c, _) => c,
-        };
+        let contact = with_transport_param(contact, &sent_by.transport);
         RegistrationConfig {
             registrar,
             aor,
@@ -432,10 +416,11 @@ impl Registration {
         self.public_address
     }
 
-    /// Replaces our Contact (e.g. after NAT discovery); call [`refresh`](Self::refresh) to
-    /// tell the registrar now.
+    /// Replaces our Contact (e.g. after NAT discovery; `;transport=` added as in
+    /// [`RegistrationConfig::new`]); call [`refresh`](Self::refresh) to tell the registrar
+    /// now.
     pub fn set_contact(&mut self, contact: Uri<'static>) {
-        self.config.contact = contact;
+        self.config.contact = with_transport_param(contact, &self.config.sent_by.transport);
     }
 
     /// Starts registering (from `Idle`, `Deregistered` or `Failed`: the failure count is
@@ -838,6 +823,26 @@ impl Registration {
         self.registered_until = None;
         self.granted = None;
         self.push_event(RegistrationEvent::Deregistered { confirmed });
+    }
+}
+
+/// A binding without `;transport=` is reached over UDP (RFC 3263), even when the REGISTER
+/// came over TCP or TLS: a `sip:` contact gets the transport we listen on.
+fn with_transport_param(contact: Uri<'static>, transport: &Transport<'_>) -> Uri<'static> {
+    match (contact, transport) {
+        (Uri::Sip(mut c), Transport::Tcp | Transport::Tls)
+            if !c.secure && !c.params.contains("transport") =>
+        {
+            let t = if *transport == Transport::Tcp {
+                "tcp"
+            } else {
+                "tls"
+            };
+            // "tcp" / "tls" are tokens: pushing cannot fail.
+            let _ = c.params.push("transport", Some(t));
+            Uri::Sip(c)
+        }
+        (c, _) => c,
     }
 }
 

@@ -878,3 +878,38 @@ fn a_registrar_inventing_realms_cannot_loop_us() {
         }]
     ));
 }
+
+#[test]
+fn set_contact_and_refresh_register_the_new_address_now() {
+    let mut reg = registration("s3cret");
+    let t0 = Instant::now();
+    reg.start(t0);
+    let out = next(&mut reg);
+    reg.handle_response(t0, &respond(&out.request, "200 OK", &[]));
+    events(&mut reg);
+    reg.set_contact(
+        Uri::parse("sip:alice@127.0.0.9:40000")
+            .unwrap()
+            .into_owned(),
+    );
+    reg.refresh(t0);
+    let again = next(&mut reg);
+    assert_eq!(
+        again
+            .request
+            .contact()
+            .unwrap()
+            .unwrap()
+            .uri()
+            .unwrap()
+            .to_string(),
+        "sip:alice@127.0.0.9:40000"
+    );
+    assert_eq!(
+        again.request.call_id().unwrap(),
+        out.request.call_id().unwrap()
+    );
+    // One REGISTER at a time: a second refresh waits.
+    reg.refresh(t0);
+    assert!(reg.poll_request().is_none());
+}

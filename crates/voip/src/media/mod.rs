@@ -48,6 +48,15 @@
 //! [`rtp_core::PacketManager`] jitter buffer (fixed capacity); received DTMF digits wait
 //! in a buffer of [`MediaConfig::max_dtmf_digits`] (the oldest are dropped when full).
 //!
+//! # pyVoIP
+//! [`MediaStream`] is pyVoIP's `RTPClient` plus the audio and DTMF methods of `VoIPCall`
+//! (`write_audio`, `read_audio`, `get_dtmf`); sending DTMF and barge-in
+//! ([`MediaStream::play`], [`Playback::until_dtmf`], [`MediaStream::flush_audio`]) are
+//! new. pyVoIP's `TRANSMIT_DELAY_REDUCTION` has no counterpart: it shortened pyVoIP's
+//! sleep after each packet to compensate for the time Python spent sending, a drift an
+//! absolute clock does not have. RTCP is neither sent nor read (the odd port above each
+//! RTP port is left free for it, RFC 3550 §11).
+//!
 //! # Example
 //! Two streams on loopback talking to each other.
 //! ```
@@ -142,4 +151,18 @@ pub enum MediaError {
     /// The stream was stopped.
     #[error("the media stream is stopped")]
     Stopped,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<MediaEngine>();
+        check::<MediaStream>();
+        check::<Playback>();
+        check::<MediaError>();
+    }
 }

@@ -593,12 +593,11 @@ pub(crate) fn parse_at(body: &[u8], base: usize) -> Result<SessionDescription<'_
     let mut saw_name = false;
     let mut pos = 0usize;
     let bytes = text.as_bytes();
+    // One vectorised scan finds every line end; the final line may lack one.
+    let mut ends = memchr::memchr_iter(b'\n', bytes);
     while pos < bytes.len() {
         let off = pos;
-        let end = bytes[pos..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(bytes.len(), |i| pos + i);
+        let end = ends.next().unwrap_or(bytes.len());
         pos = end + 1;
         let mut line_end = end;
         if line_end > off && bytes[line_end - 1] == b'\r' {

@@ -717,3 +717,49 @@ async fn ipv6_streams() {
     assert_eq!(d, Some('#'));
     assert!(b.local_addr().is_ipv6());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_never_sends_gives_real_time_silence() {
+    // linphone without a capture device sends no RTP at all: a blocking reader (a
+    // recorder) still gets silence at the real-time pace instead of hanging.
+    let engine = MediaEngine::new(MediaConfig::new(41920, 41929)).unwrap();
+    let s = engine.open_stream(LO).unwrap();
+    let mute = raw_peer().await;
+    s.apply(&media(
+        mute.local_addr().unwrap(),
+        AudioCodec::Pcmu,
+        TransmitType::SendRecv,
+    ));
+    let started = tokio::time::Instant::now();
+    let mut total = 0;
+    timeout(Duration::from_secs(5), async {
+        while total < 8 * 160 {
+            let chunk = s.read_audio(160, true).await;
+            assert_eq!(chunk, vec![0x80; 160]);
+            total += chunk.len();
+        }
+    })
+    .await
+    .expect("reads return");
+    // 8 reads of 20 ms after the 60 ms playout delay: paced, not instant.
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        started.elapsed()
+    );
+    // And when audio finally comes, it is heard.
+    let mut packet = vec![0x80, 0, 0, 1, 0, 0, 0, 160, 7, 7, 7, 7];
+    packet.extend(g711::ulaw::encode_vec(&[2000i16; 160]));
+    mute.send_to(&packet, s.local_addr()).await.unwrap();
+    let heard = timeout(Duration::from_secs(2), async {
+        loop {
+            let c = s.read_i16(160, true).await;
+            if c.iter().any(|&x| x != 0) {
+                return c;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert!(heard.contains(&g711::ulaw::decode(g711::ulaw::encode(2000))));
+}

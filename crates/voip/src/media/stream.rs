@@ -107,6 +107,9 @@ struct StreamState {
     receiver: RtpReceiver,
     /// RTP timestamp just past the newest audio received, and when it arrived.
     newest: Option<(u32, Instant)>,
+    /// Before the first packet of the current receiver: when it started and how many
+    /// samples of silence reads have returned since.
+    silent_since: Option<(Instant, u64)>,
     digits: VecDeque<char>,
 
     send_errors: u64,
@@ -362,15 +365,26 @@ impl StreamShared {
         if st.media.is_some() && !st.receives() {
             return Readiness::Silence(span);
         }
+        let delay = i64::from(st.receiver.manager().playout_delay());
         let (Some(cursor), Some((end, arrived))) = (st.receiver.manager().cursor(), st.newest)
         else {
-            return Readiness::Wait;
+            // Nothing received yet: silence at the real-time pace (after the playout
+            // delay, so the first packet can still arrive in time), as a sound card would.
+            let Some((since, read)) = st.silent_since else {
+                return Readiness::Wait;
+            };
+            let samples = delay as u64 + read + len as u64;
+            let due = since + Duration::from_nanos(samples * 1_000_000_000 / RATE);
+            return if due <= now {
+                Readiness::Now
+            } else {
+                Readiness::At(due)
+            };
         };
         // Samples of newer audio beyond what this read would take. A read is served once
         // the playout delay's worth of newer audio exists, or when that audio would have
         // arrived in real time: then gaps (loss, silence suppression, a peer that stopped)
         // come out as silence at the real-time pace.
-        let delay = i64::from(st.receiver.manager().playout_delay());
         let ahead = i64::from(end.wrapping_sub(cursor.wrapping_add(len as u32)) as i32);
         if ahead >= delay {
             return Readiness::Now;
@@ -403,7 +417,14 @@ impl StreamShared {
             let readiness = {
                 let mut st = self.lock();
                 match self.readiness(&st, len, now) {
-                    Readiness::Now => return read(&mut st.receiver, len),
+                    Readiness::Now => {
+                        if st.receiver.manager().cursor().is_none()
+                            && let Some((_, taken)) = st.silent_since.as_mut()
+                        {
+                            *taken += len as u64;
+                        }
+                        return read(&mut st.receiver, len);
+                    }
                     r => r,
                 }
             };
@@ -531,6 +552,7 @@ impl MediaStream {
                 pending_dtmf: VecDeque::new(),
                 receiver: RtpReceiver::new(receiver_config(None, &config)),
                 newest: None,
+                silent_since: None,
                 digits: VecDeque::new(),
                 send_errors: 0,
                 rejected_source: 0,
@@ -588,6 +610,7 @@ impl MediaStream {
             if receive_changed {
                 st.receiver = RtpReceiver::new(receiver_config(Some(media), &shared.config));
                 st.newest = None;
+                st.silent_since = Some((tokio::time::Instant::now().into_std(), 0));
             }
             let remote_changed = old.as_ref().is_none_or(|o| o.remote != media.remote);
             if remote_changed || !st.latched {
@@ -702,10 +725,11 @@ impl MediaStream {
     ///
     /// Blocking: waits until the audio is there (the jitter buffer's playout delay of
     /// newer audio has arrived) or until it would have arrived in real time, so a peer
-    /// that pauses (silence suppression, hold) yields silence at the real-time pace rather
-    /// than blocking forever, and silence is data (pyVoIP's #227 waited for non-silence).
-    /// Before the first packet it waits for one. When our direction does not receive it
-    /// returns silence after `len` samples' worth of time; once stopped, at once.
+    /// that pauses or never sends (silence suppression, hold, a phone without a
+    /// microphone) yields silence at the real-time pace rather than blocking forever, and
+    /// silence is data (pyVoIP's #227 waited for non-silence). Before
+    /// [`apply`](Self::apply) it waits. When our direction does not receive it returns
+    /// silence after `len` samples' worth of time; once stopped, at once.
     ///
     /// Non-blocking: the audio if it is there, else `len` bytes of `0x80` without moving
     /// the read position (so polling faster than real time loses nothing).

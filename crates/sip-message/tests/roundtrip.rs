@@ -121,6 +121,7 @@ proptest! {
             b = b.contact(&Contact::Address(NameAddr::new(Uri::Sip(c.clone()))));
         }
         // Values are trimmed on the wire (leading/trailing whitespace is not part of a value).
+        // Repeated names are allowed; the check below compares every value of each name.
         for (n, v) in &extra {
             b = b.header(&n.parse::<HeaderName>().unwrap(), v.trim());
         }
@@ -157,9 +158,15 @@ proptest! {
         prop_assert_eq!(m.max_forwards().unwrap().unwrap(), max_forwards);
         prop_assert_eq!(m.contact().map(|c| c.unwrap().uri().unwrap().clone().into_owned()),
             contact.map(Uri::Sip));
-        for (n, v) in &extra {
+        for (n, _) in &extra {
             let name: HeaderName = n.parse().unwrap();
-            prop_assert_eq!(m.header_str(&name), Some(v.trim()));
+            let got: Vec<_> = m.headers_named(&name).map(|h| h.value_str().unwrap()).collect();
+            let want: Vec<_> = extra
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.trim())
+                .collect();
+            prop_assert_eq!(got, want);
         }
         prop_assert_eq!(m.body(), body.as_deref().unwrap_or_default());
         prop_assert_eq!(m.content_length(), Some(m.body().len()));

@@ -763,3 +763,39 @@ async fn a_peer_that_never_sends_gives_real_time_silence() {
     .unwrap();
     assert!(heard.contains(&g711::ulaw::decode(g711::ulaw::encode(2000))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dtmf_sent_on_hold_goes_out_on_resume() {
+    let engine = MediaEngine::new(MediaConfig::new(41930, 41949)).unwrap();
+    let a = engine.open_stream(LO).unwrap();
+    let b = engine.open_stream(LO).unwrap();
+    b.apply(&media(
+        a.local_addr(),
+        AudioCodec::Pcmu,
+        TransmitType::SendRecv,
+    ));
+    // a is held (recvonly): the digits wait.
+    a.apply(&media(
+        b.local_addr(),
+        AudioCodec::Pcmu,
+        TransmitType::RecvOnly,
+    ));
+    a.send_dtmf("86").unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(b.dtmf_len(), 0);
+    assert_eq!(a.stats().sender.packets, 0);
+    a.apply(&media(
+        b.local_addr(),
+        AudioCodec::Pcmu,
+        TransmitType::SendRecv,
+    ));
+    let mut got = String::new();
+    timeout(Duration::from_secs(5), async {
+        while got.len() < 2 {
+            got.push(b.next_dtmf().await.unwrap());
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(got, "86");
+}

@@ -14,6 +14,20 @@
 //!
 //! Builders ([`RequestBuilder`], [`SipMessage::response`]) write the wire form directly.
 //!
+//! Design notes:
+//! - **Hand-written byte loops, not nom.** The grammar pieces are short (tokens, params,
+//!   hosts); a cursor over `&str` with a 256-entry class table is faster than combinators
+//!   here and makes exact error offsets trivial. Every header value is checked to be UTF-8
+//!   once, when its accessor runs.
+//! - **Strict where RFC 3261 is, tolerant where RFC 4475 allows.** The start line must be
+//!   exact (single spaces, `SIP/2.0`, a 3-digit code); LWS and folding are accepted wherever
+//!   the grammar has LWS; bare-LF line ends are accepted. The RFC 4475 §3.1 corpus is in
+//!   `tests/torture/` with one test per message.
+//! - **Bounded.** [`ParseLimits`] caps message size, header count and header length; over a
+//!   limit is an error. Parsing never recurses and every loop advances.
+//! - **Errors.** One [`Error`] enum; parse errors carry the byte offset (into the input
+//!   given to the parser) and what was expected there.
+//!
 //! ```
 //! use bytes::Bytes;
 //! use sip_message::{HeaderName, Method, SipMessage, SipStatus};

@@ -416,8 +416,11 @@ impl SdpSession {
     }
 
     fn skeleton(&self) -> SessionDescription<'static> {
+        // The o= username is one token (RFC 8866 §5.2): anything else becomes "-".
+        let user = &self.local.username;
+        let valid = !user.is_empty() && user.bytes().all(|b| b.is_ascii_graphic());
         let mut sdp = SessionDescription::new(
-            &self.local.username,
+            if valid { user } else { "-" },
             self.session_id,
             self.version,
             self.local.address,

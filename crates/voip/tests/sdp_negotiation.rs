@@ -753,3 +753,14 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn origin_username_is_one_token() {
+    let mut l = local();
+    l.username = "pyVoIP user".to_owned();
+    let offer = SdpSession::new(l.clone()).create_offer().unwrap();
+    assert!(offer.contains("o=- "), "{offer}");
+    l.username = "alice".to_owned();
+    let offer = SdpSession::new(l).create_offer().unwrap();
+    assert!(offer.contains("o=alice "), "{offer}");
+}

@@ -154,6 +154,7 @@ impl StreamState {
             let duration = config.dtmf_duration;
             while let Some(key) = self.pending_dtmf.pop_front() {
                 if sender.send_dtmf(key, duration).is_err() {
+                    self.pending_dtmf.push_front(key);
                     break;
                 }
             }

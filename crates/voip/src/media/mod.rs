@@ -165,4 +165,16 @@ mod tests {
         check::<Playback>();
         check::<MediaError>();
     }
+
+    #[test]
+    fn the_engine_needs_a_runtime() {
+        assert!(matches!(
+            MediaEngine::new(MediaConfig::default()),
+            Err(MediaError::NoRuntime)
+        ));
+        assert!(matches!(
+            MediaEngine::new(MediaConfig::new(2, 1)),
+            Err(MediaError::InvalidRange { low: 2, high: 1 })
+        ));
+    }
 }

@@ -721,8 +721,8 @@ impl MediaStream {
     }
 
     /// Reads `len` samples of received audio in pyVoIP's format, like pyVoIP's
-    /// `read_audio(length, blocking)`: always exactly `len` bytes, `0x80` where nothing
-    /// arrived.
+    /// `read_audio(length, blocking)`: always exactly `len` bytes (at most 60 s' worth per
+    /// call), `0x80` where nothing arrived.
     ///
     /// Blocking: waits until the audio is there (the jitter buffer's playout delay of
     /// newer audio has arrived) or until it would have arrived in real time, so a peer

@@ -319,6 +319,9 @@ pub struct SdpSession {
     last_sent: Option<String>,
     /// Our offer waiting for its answer.
     pending_offer: bool,
+    /// The last exchange was our offer and its answer: another answer to that offer may
+    /// still come (the 200 after an early answer in a 183, or another fork's).
+    offer_answered: bool,
     negotiated: Option<NegotiatedMedia>,
 }
 
@@ -346,6 +349,7 @@ impl SdpSession {
             version: session_id % 1_000_000,
             last_sent: None,
             pending_offer: false,
+            offer_answered: false,
             negotiated: None,
         }
     }
@@ -465,18 +469,25 @@ impl SdpSession {
             self.local.direction,
         ));
         self.pending_offer = true;
+        self.offer_answered = false;
         Ok(self.finish(sdp))
     }
 
     /// Processes the answer to our offer; errors if it does not answer it (then the previous
     /// media, if any, stay in force and the offer is no longer pending).
+    ///
+    /// The same offer may be answered more than once: an early answer in a 183 and then
+    /// the 200 (RFC 3261 §13.3.1 has the 200 repeat it), or answers from several forks.
+    /// Each later answer is processed too and replaces the media, until we send or receive
+    /// a new offer.
     pub fn receive_answer(&mut self, body: &str) -> Result<NegotiatedMedia, NegotiationError> {
-        if !self.pending_offer {
+        if !self.pending_offer && !self.offer_answered {
             return Err(NegotiationError::NoOfferPending);
         }
         self.pending_offer = false;
         let sdp = SessionDescription::parse(body)?;
         let media = self.process_answer(&sdp)?;
+        self.offer_answered = true;
         self.negotiated = Some(media.clone());
         Ok(media)
     }
@@ -582,6 +593,7 @@ impl SdpSession {
             }
         }
         let body = self.finish(answer);
+        self.offer_answered = false;
         self.negotiated = Some(media.clone());
         Ok((body, media))
     }

@@ -764,3 +764,23 @@ fn origin_username_is_one_token() {
     let offer = SdpSession::new(l).create_offer().unwrap();
     assert!(offer.contains("o=alice "), "{offer}");
 }
+
+#[test]
+fn early_answer_then_final_answer_then_no_more() {
+    let mut s = session();
+    s.create_offer().unwrap();
+    // 183 Session Progress with the answer (early media), then the 200 repeating it, here
+    // from another fork with its own port.
+    let early = s.receive_answer(&crlf(BARESIP_ANSWER)).unwrap();
+    assert_eq!(early.remote, addr("127.0.0.1:10130"));
+    let fork = crlf(BARESIP_ANSWER).replace("m=audio 10130", "m=audio 10140");
+    let final_ = s.receive_answer(&fork).unwrap();
+    assert_eq!(final_.remote, addr("127.0.0.1:10140"));
+    assert_eq!(s.negotiated(), Some(&final_));
+    // After a new offer from the peer, an answer to our old offer is out of place.
+    s.receive_offer(&crlf(ASTERISK_OFFER)).unwrap();
+    assert_eq!(
+        s.receive_answer(&crlf(BARESIP_ANSWER)),
+        Err(NegotiationError::NoOfferPending)
+    );
+}

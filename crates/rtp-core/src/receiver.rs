@@ -465,6 +465,36 @@ mod tests {
     }
 
     #[test]
+    fn end_packets_repeated_with_the_same_sequence_number() {
+        // Some senders (SIPp's DTMF pcaps) start at duration 0 and repeat the final packet
+        // with the same sequence number (RFC 2833 style) instead of new ones.
+        let mut rx = RtpReceiver::default();
+        let now = Instant::now();
+        rx.receive(now, &audio(0, 99, 0, 4)).unwrap();
+        let mut keys = Vec::new();
+        for (seq, duration, end) in [
+            (100, 0, false),
+            (101, 320, false),
+            (102, 640, true),
+            (102, 640, true),
+            (102, 640, true),
+        ] {
+            let d = (duration as u16).to_be_bytes();
+            let payload = [11, if end { 0x80 | 10 } else { 10 }, d[0], d[1]];
+            let wire = RtpPacket::new(101, seq, 160, 4, &payload).to_vec().unwrap();
+            if let Received::Event(Some(k)) = rx.receive(now, &wire).unwrap() {
+                keys.push(k);
+            }
+        }
+        assert_eq!(keys, [DtmfKey::Pound]);
+        let stats = rx.stats();
+        assert_eq!(
+            (stats.expected, stats.received, stats.lost, stats.duplicates),
+            (4, 4, 0, 2)
+        );
+    }
+
+    #[test]
     fn events_from_another_ssrc_give_keys_but_no_statistics() {
         let mut rx = RtpReceiver::default();
         let now = Instant::now();

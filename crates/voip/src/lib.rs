@@ -6,9 +6,23 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod call;
+pub mod config;
+pub mod core;
 pub mod dialog;
+pub mod driver;
+pub mod error;
+pub mod handler;
 pub mod media;
+pub mod phone;
 pub mod registration;
 pub mod sdp_negotiation;
 pub mod timer;
 pub mod transaction;
+
+pub use call::{CallState, VoipCall};
+pub use config::{VoipPhoneParameter, VoipPhoneParameterBuilder};
+pub use core::{CallDirection, EndReason, IncomingMessage};
+pub use error::{Error, Result};
+pub use handler::{CallHandler, SipLayer};
+pub use phone::{PhoneStatus, VoipPhone};

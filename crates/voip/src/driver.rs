@@ -175,9 +175,7 @@ impl Driver {
                     break;
                 }
             }
-            while let Some(e) = self.core.poll_event() {
-                self.on_event(&mut st, e);
-            }
+            self.drain_events(&mut st);
             if let Some((until, _)) = &st.stopping {
                 let reg_done = self.core.registration().is_none() || st.deregistered;
                 if (reg_done && self.core.pending_requests() == 0) || Instant::now() >= *until {
@@ -294,16 +292,23 @@ impl Driver {
             }
             Command::Answer { call, reply } => {
                 let r = self.answer(st, now, call);
+                self.drain_events(st);
                 let _ = reply.send(r);
             }
             Command::Deny { call, reply } => {
-                let _ = reply.send(self.core.deny(now, call));
+                let r = self.core.deny(now, call);
+                self.drain_events(st);
+                let _ = reply.send(r);
             }
             Command::Hangup { call, reply } => {
-                let _ = reply.send(self.core.hangup(now, call));
+                let r = self.core.hangup(now, call);
+                self.drain_events(st);
+                let _ = reply.send(r);
             }
             Command::Cancel { call, reply } => {
-                let _ = reply.send(self.core.cancel(now, call));
+                let r = self.core.cancel(now, call);
+                self.drain_events(st);
+                let _ = reply.send(r);
             }
             Command::Reinvite {
                 call,
@@ -442,6 +447,14 @@ impl Driver {
         if let Some(h) = &self.handler {
             let h = h.clone();
             tokio::spawn(f(h));
+        }
+    }
+
+    /// Hands every queued core event to the handles (before a command's reply, so the
+    /// caller sees the state its command caused).
+    fn drain_events(&mut self, st: &mut State) {
+        while let Some(e) = self.core.poll_event() {
+            self.on_event(st, e);
         }
     }
 

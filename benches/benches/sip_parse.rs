@@ -13,7 +13,7 @@
 use std::hint::black_box;
 
 use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Criterion, Throughput, criterion_group};
 
 const SDP_OFFER: &str = "v=0\r\n\
 o=alice 2890844526 2890844526 IN IP4 10.0.0.12\r\n\
@@ -354,4 +354,41 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+/// Instruction-count mode, for a load-independent comparison on a shared machine:
+/// `SIP_PARSE_COUNT=<parser>/<message>/<basic|full>/<iterations>` runs one parser that many
+/// times and exits; run it under `valgrind --tool=callgrind` with 0 and N iterations and
+/// divide the difference by N (see docs/benchmarks.md).
+fn count_mode(spec: &str) {
+    let parts: Vec<&str> = spec.split('/').collect();
+    let [parser, message, variant, iters] = parts[..] else {
+        panic!("SIP_PARSE_COUNT=<parser>/<message>/<basic|full>/<iterations>");
+    };
+    let f: fn(&Bytes, bool) -> Digest = match parser {
+        "sip-message" => ours,
+        "rsipstack" => rsipstack_parse,
+        "rsip" => rsip_parse,
+        "ezk-sip-types" => ezk_parse,
+        other => panic!("unknown parser {other}"),
+    };
+    let msg = messages()
+        .into_iter()
+        .find(|(n, _)| *n == message)
+        .expect("unknown message")
+        .1;
+    let full = variant == "full";
+    let mut acc = 0;
+    for _ in 0..iters.parse::<u32>().unwrap() {
+        acc += f(black_box(&msg), full);
+    }
+    black_box(acc);
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("SIP_PARSE_COUNT") {
+        count_mode(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -272,18 +272,21 @@ impl<'a> Cursor<'a> {
         self.expect(b'"', "'\"'")?;
         let start = self.pos;
         let mut escaped = false;
+        // Jump from one `"` or `\` to the next: quoted values (digest nonces, display names)
+        // are long runs of plain text.
         loop {
-            match self.peek() {
-                None => return Err(self.err_at(open, "a closing '\"' for this quoted string")),
-                Some(b'"') => break,
-                Some(b'\\') => {
-                    escaped = true;
-                    match self.peek_at(1) {
-                        Some(c) if c <= 0x7f && c != b'\r' && c != b'\n' => self.pos += 2,
-                        _ => return Err(self.err("an ASCII character after '\\'")),
-                    }
-                }
-                Some(_) => self.pos += 1,
+            let Some(i) = memchr::memchr2(b'"', b'\\', &self.s[self.pos..]) else {
+                self.pos = self.s.len();
+                return Err(self.err_at(open, "a closing '\"' for this quoted string"));
+            };
+            self.pos += i;
+            if self.s[self.pos] == b'"' {
+                break;
+            }
+            escaped = true;
+            match self.peek_at(1) {
+                Some(c) if c <= 0x7f && c != b'\r' && c != b'\n' => self.pos += 2,
+                _ => return Err(self.err("an ASCII character after '\\'")),
             }
         }
         let text = self.str(start, self.pos);

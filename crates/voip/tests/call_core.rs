@@ -1,0 +1,698 @@
+//! The sans-IO UA core against a scripted peer, with a fake clock: every message it sends
+//! is checked on the wire.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use credentials::CredentialsManager;
+use rtp_core::TransmitType;
+use sip_message::{HeaderName, Method, SipMessage};
+use voip::core::{CallState, CoreConfig, CoreEvent, EndReason, UaCore};
+use voip::transaction::Target;
+
+const ALICE: &str = "127.0.0.1:5062";
+
+fn alice() -> Target {
+    Target::udp(ALICE.parse().unwrap())
+}
+
+fn bob() -> UaCore {
+    UaCore::new(CoreConfig::peer_to_peer(
+        "bob",
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        5064,
+    ))
+}
+
+fn msg(text: &str) -> SipMessage {
+    SipMessage::parse(Bytes::from(text.replace('\n', "\r\n"))).unwrap()
+}
+
+fn sent(core: &mut UaCore) -> Vec<SipMessage> {
+    let mut v = Vec::new();
+    while let Some(t) = core.poll_transmit() {
+        v.push(SipMessage::parse(t.bytes).unwrap());
+    }
+    v
+}
+
+fn events(core: &mut UaCore) -> Vec<CoreEvent> {
+    let mut v = Vec::new();
+    while let Some(e) = core.poll_event() {
+        v.push(e);
+    }
+    v
+}
+
+fn code(m: &SipMessage) -> u16 {
+    m.status().unwrap().code()
+}
+
+const OFFER: &str = "v=0
+o=alice 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio 40000 RTP/AVP 0 8 101
+a=rtpmap:101 telephone-event/8000
+a=sendrecv
+";
+
+fn invite(call_id: &str, body: &str) -> SipMessage {
+    let ct = if body.is_empty() {
+        ""
+    } else {
+        "Content-Type: application/sdp\n"
+    };
+    msg(&format!(
+        "INVITE sip:bob@127.0.0.1:5064 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-{call_id};rport
+Max-Forwards: 70
+From: <sip:alice@127.0.0.1:5062>;tag=at
+To: <sip:bob@127.0.0.1:5064>
+Call-ID: {call_id}
+CSeq: 10 INVITE
+Contact: <sip:alice@127.0.0.1:5062>
+{ct}Content-Length: {}
+
+{}",
+        body.replace('\n', "\r\n").len(),
+        body
+    ))
+}
+
+/// Bob rings for `inv`: returns the call key and the 180.
+fn ring(core: &mut UaCore, now: Instant, inv: SipMessage) -> (voip::core::CallKey, SipMessage) {
+    core.handle_incoming(now, inv, alice());
+    let out = sent(core);
+    assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [100, 180]);
+    let ringing = out[1].clone();
+    assert!(ringing.to_tag().is_some());
+    let contact = ringing.contact().unwrap().unwrap();
+    assert_eq!(contact.uri().unwrap().to_string(), "sip:bob@127.0.0.1:5064");
+    let ev = events(core);
+    let Some(CoreEvent::IncomingCall { call, .. }) = ev.first() else {
+        panic!("{ev:?}")
+    };
+    assert_eq!(core.call_state(*call), Some(CallState::Ringing));
+    (*call, ringing)
+}
+
+fn in_dialog(
+    method: &str,
+    call_id: &str,
+    to_tag: &str,
+    cseq: u32,
+    body: &str,
+    extra: &str,
+) -> SipMessage {
+    let ct = if body.is_empty() {
+        ""
+    } else {
+        "Content-Type: application/sdp\n"
+    };
+    msg(&format!(
+        "{method} sip:bob@127.0.0.1:5064 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-{method}-{cseq};rport
+Max-Forwards: 70
+From: <sip:alice@127.0.0.1:5062>;tag=at
+To: <sip:bob@127.0.0.1:5064>;tag={to_tag}
+Call-ID: {call_id}
+CSeq: {cseq} {method}
+Contact: <sip:alice@127.0.0.1:5062>
+{extra}{ct}Content-Length: {}
+
+{}",
+        body.replace('\n', "\r\n").len(),
+        body
+    ))
+}
+
+#[test]
+fn options_unknown_methods_and_unknown_dialogs() {
+    let mut core = bob();
+    let now = Instant::now();
+    core.handle_incoming(
+        now,
+        msg("OPTIONS sip:bob@127.0.0.1:5064 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKo1
+From: <sip:pbx@127.0.0.1>;tag=p
+To: <sip:bob@127.0.0.1:5064>
+Call-ID: o1
+CSeq: 1 OPTIONS
+Content-Length: 0
+
+"),
+        alice(),
+    );
+    let r = sent(&mut core);
+    assert_eq!(code(&r[0]), 200);
+    let allow: Vec<&str> = r[0].allow().map(|a| a.unwrap()).collect();
+    for m in [
+        "INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "MESSAGE", "REFER", "NOTIFY", "UPDATE",
+    ] {
+        assert!(allow.contains(&m), "{m} in {allow:?}");
+    }
+    assert!(
+        r[0].header_str(&HeaderName::Accept)
+            .unwrap()
+            .contains("application/sdp")
+    );
+    assert!(r[0].header(&HeaderName::Supported).is_some());
+
+    core.handle_incoming(
+        now,
+        msg("SUBSCRIBE sip:bob@127.0.0.1:5064 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKs1
+From: <sip:pbx@127.0.0.1>;tag=p
+To: <sip:bob@127.0.0.1:5064>
+Call-ID: s1
+CSeq: 1 SUBSCRIBE
+Event: presence
+Content-Length: 0
+
+"),
+        alice(),
+    );
+    let r = sent(&mut core);
+    assert_eq!(code(&r[0]), 405);
+    assert!(r[0].allow().count() >= 9);
+
+    // BYE for a dialog we do not have.
+    core.handle_incoming(now, in_dialog("BYE", "nope", "zz", 2, "", ""), alice());
+    assert_eq!(code(&sent(&mut core)[0]), 481);
+    assert!(events(&mut core).is_empty());
+}
+
+#[test]
+fn ringing_then_cancel_gives_200_and_487() {
+    let mut core = bob();
+    let now = Instant::now();
+    let inv = invite("c1", OFFER);
+    let (call, _) = ring(&mut core, now, inv.clone());
+    let cancel = msg("CANCEL sip:bob@127.0.0.1:5064 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-c1;rport
+Max-Forwards: 70
+From: <sip:alice@127.0.0.1:5062>;tag=at
+To: <sip:bob@127.0.0.1:5064>
+Call-ID: c1
+CSeq: 10 CANCEL
+Content-Length: 0
+
+");
+    core.handle_incoming(now, cancel, alice());
+    let out = sent(&mut core);
+    let codes: Vec<(u16, Method)> = out
+        .iter()
+        .map(|m| (code(m), m.cseq().unwrap().method))
+        .collect();
+    assert!(codes.contains(&(200, Method::Cancel)), "{codes:?}");
+    assert!(codes.contains(&(487, Method::Invite)), "{codes:?}");
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    assert!(events(&mut core).iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            state: CallState::Ended,
+            reason: Some(EndReason::RemoteCanceled),
+            ..
+        }
+    )));
+    assert!(core.answer(now, call, 30000).is_err());
+}
+
+#[test]
+fn unusable_offer_is_refused_with_488_before_ringing() {
+    let mut core = bob();
+    let g729 = OFFER
+        .replace("RTP/AVP 0 8 101", "RTP/AVP 18")
+        .replace("a=rtpmap:101 telephone-event/8000\n", "");
+    core.handle_incoming(Instant::now(), invite("c2", &g729), alice());
+    let out = sent(&mut core);
+    assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [488]);
+    assert!(events(&mut core).is_empty());
+}
+
+#[test]
+fn answer_retransmits_200_until_ack_and_bye_ends_the_call() {
+    let mut core = bob();
+    let t0 = Instant::now();
+    let (call, ringing) = ring(&mut core, t0, invite("c3", OFFER));
+    core.answer(t0, call, 30000).unwrap();
+    let ok = sent(&mut core).pop().unwrap();
+    assert_eq!(code(&ok), 200);
+    let sdp = String::from_utf8_lossy(ok.body()).into_owned();
+    assert!(sdp.contains("c=IN IP4 127.0.0.1"), "{sdp}");
+    assert!(sdp.contains("m=audio 30000 RTP/AVP 0 101"), "{sdp}");
+    let ev = events(&mut core);
+    assert!(ev.iter().any(
+        |e| matches!(e, CoreEvent::MediaNegotiated { media, .. } if media.remote.port() == 40000)
+    ));
+    // No ACK: the 2xx goes out again at T1, then 2*T1.
+    core.handle_timeout(t0 + Duration::from_millis(500));
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [200]);
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(
+        t0 + Duration::from_millis(600),
+        in_dialog("ACK", "c3", &tag, 10, "", ""),
+        alice(),
+    );
+    core.handle_timeout(t0 + Duration::from_millis(1600));
+    assert!(
+        sent(&mut core).is_empty(),
+        "no retransmission after the ACK"
+    );
+
+    // Out-of-order CSeq gets 500; then the BYE ends the call.
+    core.handle_incoming(
+        t0 + Duration::from_secs(2),
+        in_dialog("INFO", "c3", &tag, 5, "", ""),
+        alice(),
+    );
+    assert_eq!(code(&sent(&mut core)[0]), 500);
+    core.handle_incoming(
+        t0 + Duration::from_secs(2),
+        in_dialog("BYE", "c3", &tag, 11, "", ""),
+        alice(),
+    );
+    assert_eq!(code(&sent(&mut core)[0]), 200);
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    assert!(events(&mut core).iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            state: CallState::Ended,
+            reason: Some(EndReason::RemoteHangup),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn delayed_offer_gets_our_offer_in_the_200_and_the_answer_in_the_ack() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, ringing) = ring(&mut core, now, invite("c4", ""));
+    core.answer(now, call, 30002).unwrap();
+    let ok = sent(&mut core).pop().unwrap();
+    let offer = String::from_utf8_lossy(ok.body()).into_owned();
+    assert!(offer.contains("m=audio 30002 RTP/AVP 0 8 101"), "{offer}");
+    assert!(!offer.contains("0.0.0.0"));
+    assert!(
+        !events(&mut core)
+            .iter()
+            .any(|e| matches!(e, CoreEvent::MediaNegotiated { .. }))
+    );
+    let answer = "v=0
+o=alice 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=audio 40002 RTP/AVP 8 101
+a=rtpmap:101 telephone-event/8000
+a=sendrecv
+";
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("ACK", "c4", &tag, 10, answer, ""), alice());
+    let ev = events(&mut core);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, CoreEvent::MediaNegotiated { media, .. }
+        if media.remote.port() == 40002 && media.codec == rtp_core::AudioCodec::Pcma)),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn reinvite_hold_and_update_are_answered_and_applied() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, ringing) = ring(&mut core, now, invite("c5", OFFER));
+    core.answer(now, call, 30004).unwrap();
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("ACK", "c5", &tag, 10, "", ""), alice());
+    sent(&mut core);
+    events(&mut core);
+
+    let hold = OFFER
+        .replace("o=alice 1 1", "o=alice 1 2")
+        .replace("a=sendrecv", "a=sendonly");
+    core.handle_incoming(now, in_dialog("INVITE", "c5", &tag, 11, &hold, ""), alice());
+    let ok = sent(&mut core).pop().unwrap();
+    assert_eq!(code(&ok), 200);
+    assert!(String::from_utf8_lossy(ok.body()).contains("a=recvonly"));
+    assert!(
+        events(&mut core)
+            .iter()
+            .any(|e| matches!(e, CoreEvent::MediaNegotiated { media, .. }
+        if media.direction == TransmitType::RecvOnly))
+    );
+    core.handle_incoming(now, in_dialog("ACK", "c5", &tag, 11, "", ""), alice());
+
+    let moved = OFFER
+        .replace("o=alice 1 1", "o=alice 1 3")
+        .replace("40000", "40010");
+    core.handle_incoming(
+        now,
+        in_dialog("UPDATE", "c5", &tag, 12, &moved, ""),
+        alice(),
+    );
+    let ok = sent(&mut core).pop().unwrap();
+    assert_eq!(code(&ok), 200);
+    assert!(String::from_utf8_lossy(ok.body()).contains("a=sendrecv"));
+    assert!(
+        events(&mut core)
+            .iter()
+            .any(|e| matches!(e, CoreEvent::MediaNegotiated { media, .. }
+        if media.remote.port() == 40010 && media.direction == TransmitType::SendRecv))
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Answered));
+
+    // Our own hold: a re-INVITE with sendonly, answered recvonly by the peer.
+    core.reinvite(now, call, TransmitType::SendOnly).unwrap();
+    let re = sent(&mut core).pop().unwrap();
+    assert_eq!(re.method(), Some(Method::Invite));
+    assert!(String::from_utf8_lossy(re.body()).contains("a=sendonly"));
+    assert_eq!(re.to_tag(), Some("at"));
+}
+
+fn respond(
+    req: &SipMessage,
+    status: &str,
+    to_tag: Option<&str>,
+    extra: &str,
+    body: &str,
+) -> SipMessage {
+    let mut s = format!("SIP/2.0 {status}\n");
+    for v in req.vias() {
+        s.push_str(&format!("Via: {}\n", v.unwrap()));
+    }
+    let to = req.to().unwrap().to_string();
+    let to = match to_tag {
+        Some(t) => format!("{to};tag={t}"),
+        None => to,
+    };
+    s.push_str(&format!(
+        "From: {}\nTo: {to}\nCall-ID: {}\nCSeq: {}\n{extra}",
+        req.from().unwrap(),
+        req.call_id().unwrap(),
+        req.cseq().unwrap()
+    ));
+    if !body.is_empty() {
+        s.push_str("Content-Type: application/sdp\n");
+    }
+    s.push_str(&format!(
+        "Content-Length: {}\n\n{body}",
+        body.replace('\n', "\r\n").len()
+    ));
+    msg(&s)
+}
+
+#[test]
+fn outgoing_call_with_proxy_auth_record_route_and_hangup() {
+    let mut cm = CredentialsManager::new();
+    cm.add("bob", "secret", None, None, None).unwrap();
+    let mut cfg = CoreConfig::peer_to_peer("bob", IpAddr::V4(Ipv4Addr::LOCALHOST), 5064);
+    cfg.credentials = cm;
+    let mut core = UaCore::new(cfg);
+    let now = Instant::now();
+    let call = core
+        .call(now, "sip:alice@127.0.0.1:5062", 30006, &[])
+        .unwrap();
+    assert_eq!(core.call_state(call), Some(CallState::Dialing));
+    let inv = sent(&mut core).pop().unwrap();
+    assert_eq!(inv.method(), Some(Method::Invite));
+    assert!(inv.via().unwrap().rport().is_some());
+    assert!(String::from_utf8_lossy(inv.body()).contains("m=audio 30006 RTP/AVP 0 8 101"));
+
+    core.handle_incoming(
+        now,
+        respond(
+            &inv,
+            "407 Proxy Authentication Required",
+            Some("px"),
+            "Proxy-Authenticate: Digest realm=\"test\", nonce=\"n1\", qop=\"auth\"\n",
+            "",
+        ),
+        alice(),
+    );
+    let out = sent(&mut core);
+    let ack = out
+        .iter()
+        .find(|m| m.method() == Some(Method::Ack))
+        .expect("407 ACKed");
+    assert_eq!(ack.cseq().unwrap().seq, inv.cseq().unwrap().seq);
+    let inv2 = out
+        .iter()
+        .find(|m| m.method() == Some(Method::Invite))
+        .expect("retried")
+        .clone();
+    assert_eq!(inv2.cseq().unwrap().seq, inv.cseq().unwrap().seq + 1);
+    assert_eq!(inv2.call_id().unwrap(), inv.call_id().unwrap());
+    assert!(inv2.proxy_authorization().next().is_some());
+
+    let answer = OFFER.replace("40000", "40020");
+    core.handle_incoming(
+        now,
+        respond(
+            &inv2,
+            "183 Session Progress",
+            Some("a1"),
+            "Contact: <sip:alice@127.0.0.1:5062>\n",
+            &answer,
+        ),
+        alice(),
+    );
+    let ev = events(&mut core);
+    assert!(ev.iter().any(|e| matches!(e, CoreEvent::MediaNegotiated { media, .. } if media.remote.port() == 40020)), "early media: {ev:?}");
+    assert_eq!(core.call_state(call), Some(CallState::Progress));
+
+    core.handle_incoming(
+        now,
+        respond(
+            &inv2,
+            "200 OK",
+            Some("a1"),
+            "Record-Route: <sip:127.0.0.1:5090;lr>\nContact: <sip:alice@127.0.0.1:5062>\n",
+            &answer,
+        ),
+        alice(),
+    );
+    let ack = sent(&mut core).pop().unwrap();
+    assert_eq!(ack.method(), Some(Method::Ack));
+    assert_eq!(ack.cseq().unwrap().seq, inv2.cseq().unwrap().seq);
+    assert_eq!(ack.routes().count(), 1);
+    assert_eq!(core.call_state(call), Some(CallState::Answered));
+
+    core.hangup(now, call).unwrap();
+    let bye = sent(&mut core).pop().unwrap();
+    assert_eq!(bye.method(), Some(Method::Bye));
+    assert_eq!(bye.to_tag(), Some("a1"));
+    assert!(bye.cseq().unwrap().seq > inv2.cseq().unwrap().seq);
+    assert_eq!(
+        bye.routes().next().unwrap().unwrap().to_string(),
+        "<sip:127.0.0.1:5090;lr>"
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    assert!(core.hangup(now, call).is_err());
+}
+
+#[test]
+fn busy_decline_and_timeout_end_outgoing_calls_with_reasons() {
+    let mut core = bob();
+    let t0 = Instant::now();
+    for (status, want) in [
+        ("603 Decline", EndReason::Busy { status: 603 }),
+        (
+            "404 Not Found",
+            EndReason::Rejected {
+                status: 404,
+                reason: "Not Found".into(),
+            },
+        ),
+    ] {
+        let call = core
+            .call(t0, "sip:alice@127.0.0.1:5062", 30008, &[])
+            .unwrap();
+        let inv = sent(&mut core).pop().unwrap();
+        core.handle_incoming(t0, respond(&inv, status, Some("x"), "", ""), alice());
+        assert_eq!(core.call_state(call), Some(CallState::Ended));
+        let ev = events(&mut core);
+        assert!(
+            ev.iter().any(
+                |e| matches!(e, CoreEvent::StateChanged { reason: Some(r), .. } if *r == want)
+            ),
+            "{ev:?}"
+        );
+    }
+    // No answer at all: Timer B (64*T1) ends the call.
+    let call = core
+        .call(t0, "sip:alice@127.0.0.1:5062", 30008, &[])
+        .unwrap();
+    let mut now = t0;
+    while core.call_state(call) != Some(CallState::Ended) && now < t0 + Duration::from_secs(40) {
+        now = core.poll_timeout().unwrap();
+        core.handle_timeout(now);
+    }
+    assert!(now >= t0 + Duration::from_secs(32));
+    assert!(events(&mut core).iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            reason: Some(EndReason::Timeout),
+            ..
+        }
+    )));
+}
+
+#[test]
+fn message_retried_with_credentials_and_incoming_message_delivered() {
+    let mut cm = CredentialsManager::new();
+    cm.add("bob", "pw", None, None, None).unwrap();
+    let mut cfg = CoreConfig::peer_to_peer("bob", IpAddr::V4(Ipv4Addr::LOCALHOST), 5064);
+    cfg.credentials = cm;
+    let mut core = UaCore::new(cfg);
+    let now = Instant::now();
+    let id = core
+        .message(now, "sip:alice@127.0.0.1:5062", "hi", "text/plain")
+        .unwrap();
+    let m = sent(&mut core).pop().unwrap();
+    core.handle_incoming(
+        now,
+        respond(
+            &m,
+            "401 Unauthorized",
+            Some("s"),
+            "WWW-Authenticate: Digest realm=\"r\", nonce=\"n\"\n",
+            "",
+        ),
+        alice(),
+    );
+    let m2 = sent(&mut core).pop().unwrap();
+    assert_eq!(m2.method(), Some(Method::Message));
+    assert!(m2.authorization().next().is_some());
+    assert_eq!(m2.body(), b"hi");
+    core.handle_incoming(
+        now,
+        respond(&m2, "202 Accepted", Some("s"), "", ""),
+        alice(),
+    );
+    assert!(
+        events(&mut core)
+            .iter()
+            .any(|e| matches!(e, CoreEvent::MessageResult { id: i, status: 202 } if *i == id))
+    );
+
+    core.handle_incoming(
+        now,
+        msg("MESSAGE sip:bob@127.0.0.1:5064 SIP/2.0
+Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKm9
+From: <sip:alice@127.0.0.1:5062>;tag=q
+To: <sip:bob@127.0.0.1:5064>
+Call-ID: m9
+CSeq: 1 MESSAGE
+Content-Type: text/plain
+Content-Length: 5
+
+howdy"),
+        alice(),
+    );
+    assert_eq!(code(&sent(&mut core)[0]), 200);
+    let ev = events(&mut core);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, CoreEvent::MessageReceived(m) if m.text() == "howdy"))
+    );
+}
+
+#[test]
+fn wildcard_bind_advertises_the_learned_address_never_0_0_0_0() {
+    let mut core = UaCore::new(CoreConfig::peer_to_peer(
+        "bob",
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        5064,
+    ));
+    let peer: IpAddr = "192.0.2.7".parse().unwrap();
+    // Unknown route to a remote peer: a clear error rather than 0.0.0.0.
+    assert!(
+        core.call(Instant::now(), "sip:alice@192.0.2.7", 30010, &[])
+            .is_err()
+    );
+    core.learn_local_ip(peer, "198.51.100.4".parse().unwrap());
+    core.call(Instant::now(), "sip:alice@192.0.2.7", 30010, &[])
+        .unwrap();
+    let inv = sent(&mut core).pop().unwrap();
+    let text = String::from_utf8_lossy(inv.as_bytes()).into_owned();
+    assert!(!text.contains("0.0.0.0"), "{text}");
+    assert!(text.contains("c=IN IP4 198.51.100.4"));
+    assert_eq!(inv.via().unwrap().host.to_string(), "198.51.100.4");
+    assert!(
+        inv.contact()
+            .unwrap()
+            .unwrap()
+            .uri()
+            .unwrap()
+            .to_string()
+            .contains("198.51.100.4:5064")
+    );
+}
+
+#[test]
+fn refer_in_a_call_is_accepted_and_reported_by_notify() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, ringing) = ring(&mut core, now, invite("c6", OFFER));
+    core.answer(now, call, 30012).unwrap();
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("ACK", "c6", &tag, 10, "", ""), alice());
+    sent(&mut core);
+    events(&mut core);
+    core.handle_incoming(
+        now,
+        in_dialog(
+            "REFER",
+            "c6",
+            &tag,
+            11,
+            "",
+            "Refer-To: <sip:carol@127.0.0.1:5066>\n",
+        ),
+        alice(),
+    );
+    let out = sent(&mut core);
+    assert_eq!(code(&out[0]), 202);
+    let notify = out
+        .iter()
+        .find(|m| m.method() == Some(Method::Notify))
+        .expect("NOTIFY 100");
+    assert_eq!(notify.body(), b"SIP/2.0 100 Trying\r\n");
+    assert_eq!(notify.header_str(&HeaderName::Event), Some("refer"));
+    let ev = events(&mut core);
+    let target = ev.iter().find_map(|e| match e {
+        CoreEvent::TransferRequested { target, .. } => Some(target.clone()),
+        _ => None,
+    });
+    assert_eq!(target.as_deref(), Some("sip:carol@127.0.0.1:5066"));
+    let new_call = core
+        .call_referred(now, call, "sip:carol@127.0.0.1:5066", 30014)
+        .unwrap();
+    let inv = sent(&mut core)
+        .into_iter()
+        .find(|m| m.method() == Some(Method::Invite))
+        .unwrap();
+    core.handle_incoming(
+        now,
+        respond(&inv, "486 Busy Here", Some("c"), "", ""),
+        Target::udp("127.0.0.1:5066".parse().unwrap()),
+    );
+    assert_eq!(core.call_state(new_call), Some(CallState::Ended));
+    let notify = sent(&mut core)
+        .into_iter()
+        .find(|m| m.method() == Some(Method::Notify))
+        .expect("final NOTIFY");
+    assert_eq!(notify.body(), b"SIP/2.0 486 Busy Here\r\n");
+    assert!(
+        notify
+            .header_str(&HeaderName::SubscriptionState)
+            .unwrap()
+            .starts_with("terminated")
+    );
+}

@@ -162,13 +162,11 @@ impl<'a> Cursor<'a> {
 
     #[inline]
     pub(crate) fn skip_lws(&mut self) {
-        while let Some(b) = self.s.get(self.pos) {
-            if is_lws(*b) {
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
+        // Slice iterators instead of indexed loops: no per-byte bounds checks.
+        self.pos += self.s[self.pos.min(self.s.len())..]
+            .iter()
+            .take_while(|&&b| is_lws(b))
+            .count();
     }
 
     #[inline]
@@ -205,14 +203,9 @@ impl<'a> Cursor<'a> {
 
     #[inline]
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
-        let start = self.pos;
-        while let Some(&b) = self.s.get(self.pos) {
-            if f(b) {
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
+        let start = self.pos.min(self.s.len());
+        let n = self.s[start..].iter().take_while(|&&b| f(b)).count();
+        self.pos = start + n;
         &self.s[start..self.pos]
     }
 
@@ -224,18 +217,17 @@ impl<'a> Cursor<'a> {
         expected: &'static str,
     ) -> Result<&'a str> {
         let start = self.pos;
-        while let Some(&b) = self.s.get(self.pos) {
-            if is(b, class) {
-                self.pos += 1;
-            } else if escapes && b == b'%' {
-                match (self.peek_at(1), self.peek_at(2)) {
-                    (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                        self.pos += 3
-                    }
-                    _ => return Err(self.err("two hex digits after '%'")),
-                }
-            } else {
+        loop {
+            let rest = &self.s[self.pos.min(self.s.len())..];
+            self.pos += rest.iter().take_while(|&&b| is(b, class)).count();
+            if !(escapes && self.peek() == Some(b'%')) {
                 break;
+            }
+            match (self.peek_at(1), self.peek_at(2)) {
+                (Some(h), Some(l)) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                    self.pos += 3
+                }
+                _ => return Err(self.err("two hex digits after '%'")),
             }
         }
         if self.pos == start {

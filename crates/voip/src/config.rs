@@ -39,6 +39,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use credentials::{AuthPolicy, CredentialsManager};
 use ipnet::IpNet;
@@ -113,6 +114,9 @@ pub struct VoipPhoneParameter {
     pub timers: TimerConfig,
     /// Requested registration lifetime in seconds (default 300).
     pub register_expires: u32,
+    /// Wait before retrying a failed registration (default 5 s, doubled per further
+    /// consecutive failure up to 5 min).
+    pub register_retry_interval: Duration,
     /// Send every out-of-dialog request here (a SIP URI, e.g. `sip:proxy.example.com;lr`).
     pub outbound_proxy: Option<String>,
     /// `User-Agent` header.
@@ -201,6 +205,7 @@ impl VoipPhoneParameter {
             allow_tls_fallback: false,
             timers: TimerConfig::default(),
             register_expires: 300,
+            register_retry_interval: Duration::from_secs(5),
             outbound_proxy: None,
             user_agent: concat!("voip-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
             display_name: None,
@@ -406,6 +411,12 @@ impl VoipPhoneParameterBuilder {
     /// REGISTER expiry in seconds.
     pub fn register_expires(mut self, secs: u32) -> Self {
         self.params.register_expires = secs;
+        self
+    }
+
+    /// Wait before retrying a failed registration.
+    pub fn register_retry_interval(mut self, wait: Duration) -> Self {
+        self.params.register_retry_interval = wait;
         self
     }
 

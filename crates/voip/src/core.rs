@@ -313,6 +313,8 @@ pub struct CoreConfig {
     pub register_expires: u32,
     /// REGISTER failure threshold.
     pub register_failure_threshold: u32,
+    /// Wait before retrying a failed REGISTER.
+    pub register_retry_interval: Duration,
     /// Outbound proxy.
     pub outbound_proxy: Option<Uri<'static>>,
     /// Which challenges may be answered.
@@ -342,6 +344,7 @@ impl CoreConfig {
             timers: TimerConfig::default(),
             register_expires: 300,
             register_failure_threshold: 3,
+            register_retry_interval: Duration::from_secs(5),
             outbound_proxy: None,
             auth_policy: AuthPolicy::default(),
             credentials: CredentialsManager::new(),
@@ -372,6 +375,7 @@ impl CoreConfig {
             timers: p.timers,
             register_expires: p.register_expires,
             register_failure_threshold: p.register_failure_threshold,
+            register_retry_interval: p.register_retry_interval,
             outbound_proxy,
             auth_policy: p.auth_policy,
             credentials: p.credentials_manager.clone(),
@@ -1284,6 +1288,8 @@ impl UaCore {
             );
             cfg.expires = self.config.register_expires;
             cfg.failure_threshold = self.config.register_failure_threshold;
+            cfg.retry_interval = self.config.register_retry_interval;
+            cfg.max_retry_interval = cfg.max_retry_interval.max(cfg.retry_interval);
             cfg.outbound_proxy = self.config.outbound_proxy.clone();
             cfg.user_agent = Some(self.config.user_agent.clone());
             cfg.display_name = self.config.display_name.clone();

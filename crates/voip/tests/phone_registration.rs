@@ -1,0 +1,154 @@
+//! A phone against a scripted registrar on 127.0.0.1: digest-authenticated registration,
+//! deregistration on stop, numbers dialled through the server, and pyVoIP's failure
+//! threshold (PhoneStatus::Failed + InvalidAccountInfoError).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use md5::{Digest, Md5};
+use sip_message::{HeaderName, Method, SipMessage, SipStatus};
+use tokio::net::UdpSocket;
+use voip::{CallState, EndReason, Error, PhoneStatus, VoipPhone, VoipPhoneParameter};
+
+fn md5_hex(s: &str) -> String {
+    Md5::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[derive(Default)]
+struct Seen {
+    registers: Vec<SipMessage>,
+    invites: Vec<SipMessage>,
+}
+
+/// A registrar for `alice` / `secret` in realm `test`; `accept` false refuses everything
+/// with 403.
+async fn registrar(accept: bool) -> (SocketAddr, Arc<Mutex<Seen>>) {
+    let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let addr = sock.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 65536];
+        while let Ok((n, from)) = sock.recv_from(&mut buf).await {
+            let Ok(req) = SipMessage::parse(bytes::Bytes::copy_from_slice(&buf[..n])) else {
+                continue;
+            };
+            let resp = match req.method() {
+                Some(Method::Register) => {
+                    log.lock().unwrap().registers.push(req.clone());
+                    let auth = req.authorization().next().and_then(Result::ok);
+                    match auth {
+                        _ if !accept => req.response(SipStatus::FORBIDDEN).to_tag("r"),
+                        None => req.response(SipStatus::UNAUTHORIZED).to_tag("r").header(
+                            &HeaderName::WwwAuthenticate,
+                            "Digest realm=\"test\", nonce=\"abc123\"",
+                        ),
+                        Some(a) => {
+                            let uri = a.param("uri").unwrap().into_owned();
+                            let ha1 = md5_hex("alice:test:secret");
+                            let ha2 = md5_hex(&format!("REGISTER:{uri}"));
+                            let want = md5_hex(&format!("{ha1}:abc123:{ha2}"));
+                            if a.param("response").as_deref() == Some(want.as_str())
+                                && a.param("username").as_deref() == Some("alice")
+                            {
+                                let expires = req.expires().and_then(Result::ok).unwrap_or(0);
+                                let contact = req.contact().unwrap().unwrap().to_string();
+                                req.response(SipStatus::OK).to_tag("r").header(
+                                    &HeaderName::Contact,
+                                    format!("{contact};expires={}", expires.min(120)),
+                                )
+                            } else {
+                                req.response(SipStatus::FORBIDDEN).to_tag("r")
+                            }
+                        }
+                    }
+                }
+                Some(Method::Invite) => {
+                    log.lock().unwrap().invites.push(req.clone());
+                    req.response(SipStatus::BUSY_HERE).to_tag("b")
+                }
+                Some(Method::Ack) => continue,
+                _ => req.response(SipStatus::OK).to_tag("o"),
+            };
+            let resp = resp.build().unwrap();
+            let _ = sock.send_to(resp.as_bytes(), from).await;
+        }
+    });
+    (addr, seen)
+}
+
+fn params(server: SocketAddr, password: &str) -> VoipPhoneParameter {
+    VoipPhoneParameter::builder("alice")
+        .server("127.0.0.1", server.port())
+        .password("alice", password)
+        .bind("127.0.0.1:0".parse().unwrap())
+        .rtp_ports(43600, 43639)
+        .register_retry_interval(Duration::from_millis(50))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registers_with_digest_dials_numbers_through_the_server_and_deregisters() {
+    let (server, seen) = registrar(true).await;
+    let phone = VoipPhone::new(params(server, "secret")).unwrap();
+    assert_eq!(phone.get_status(), PhoneStatus::Inactive);
+    phone.start().await.unwrap();
+    assert_eq!(phone.get_status(), PhoneStatus::Registered);
+    {
+        let s = seen.lock().unwrap();
+        assert_eq!(s.registers.len(), 2, "challenge, then credentials");
+        let r = &s.registers[1];
+        assert_eq!(
+            r.request_uri_str(),
+            Some(&*format!("sip:127.0.0.1:{}", server.port()))
+        );
+        assert_eq!(r.expires().unwrap().unwrap(), 300);
+        let contact = r.contact().unwrap().unwrap().to_string();
+        assert!(contact.contains("sip:alice@127.0.0.1:"), "{contact}");
+        assert_eq!(
+            r.call_id().unwrap(),
+            s.registers[0].call_id().unwrap(),
+            "one Call-ID per registration"
+        );
+    }
+
+    // A number goes to the server as sip:number@server.
+    let call = phone.call("1234", None).await.unwrap();
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(call.end_reason(), Some(EndReason::Busy { status: 486 }));
+    let uri = seen.lock().unwrap().invites[0]
+        .request_uri_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(uri, format!("sip:1234@127.0.0.1:{}", server.port()));
+
+    phone.stop().await;
+    assert_eq!(phone.get_status(), PhoneStatus::Inactive);
+    let s = seen.lock().unwrap();
+    let last = s.registers.last().unwrap();
+    assert_eq!(last.expires().unwrap().unwrap(), 0, "stop() deregisters");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_registration_fails_after_the_threshold() {
+    let (server, seen) = registrar(false).await;
+    let phone = VoipPhone::new(params(server, "wrong")).unwrap();
+    let r = tokio::time::timeout(Duration::from_secs(10), phone.start())
+        .await
+        .unwrap();
+    assert!(matches!(r, Err(Error::InvalidAccountInfo(_))), "{r:?}");
+    assert_eq!(phone.get_status(), PhoneStatus::Failed);
+    assert_eq!(
+        seen.lock().unwrap().registers.len(),
+        3,
+        "REGISTER_FAILURE_THRESHOLD"
+    );
+    assert!(phone.local_addr().is_none(), "stopped after the failure");
+}

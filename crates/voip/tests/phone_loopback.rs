@@ -566,3 +566,75 @@ async fn stop_ends_calls_and_invalid_parameters_are_refused() {
     first.cancel().await.unwrap();
     tiny.stop().await;
 }
+
+/// A handler-driven IVR: B's handler answers, plays a 10 s prompt and hangs up on key 1
+/// (barge-in: long before the prompt ends). A's handler sees `bye`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handler_ivr_breaks_the_prompt_on_dtmf() {
+    use tokio::sync::mpsc;
+
+    struct Ivr(mpsc::UnboundedSender<(char, usize)>);
+    impl voip::CallHandler for Ivr {
+        async fn ringing(&self, call: VoipCall) {
+            call.answer().await.unwrap();
+            let started = std::time::Instant::now();
+            let playback = call.play(&vec![0x90; 80_000]).unwrap();
+            let key = playback.clone().until_dtmf().await;
+            assert!(playback.is_finished() && playback.remaining_samples() == 0);
+            let left = 80_000usize.saturating_sub(started.elapsed().as_millis() as usize * 8);
+            call.hangup().await.unwrap();
+            let _ = self.0.send((key.unwrap_or('-'), left));
+        }
+    }
+    struct Caller(mpsc::UnboundedSender<&'static str>);
+    impl voip::CallHandler for Caller {
+        async fn answered(&self, _call: VoipCall, response: sip_message::SipMessage) {
+            assert_eq!(response.status().unwrap().code(), 200);
+            let _ = self.0.send("answered");
+        }
+        async fn bye(&self, _call: VoipCall) {
+            let _ = self.0.send("bye");
+        }
+    }
+
+    let (ivr_tx, mut ivr_rx) = mpsc::unbounded_channel();
+    let (caller_tx, mut caller_rx) = mpsc::unbounded_channel();
+    let b = VoipPhone::new(
+        params("ivr", TransportMode::Udp)
+            .call_handler(Ivr(ivr_tx))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let a = VoipPhone::new(
+        params("alice", TransportMode::Udp)
+            .call_handler(Caller(caller_tx))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    a.start().await.unwrap();
+    b.start().await.unwrap();
+    let call = a.call(&b.sip_uri().unwrap(), None).await.unwrap();
+    call.wait_for_state_timeout(CallState::Answered, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(
+        timeout(WAIT, caller_rx.recv()).await.unwrap(),
+        Some("answered")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    call.send_dtmf("1").unwrap();
+    let (key, left) = timeout(WAIT, ivr_rx.recv()).await.unwrap().unwrap();
+    assert_eq!(key, '1');
+    assert!(
+        left > 60_000,
+        "prompt broken early: {left} samples of time were left"
+    );
+    call.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(timeout(WAIT, caller_rx.recv()).await.unwrap(), Some("bye"));
+    a.stop().await;
+    b.stop().await;
+}

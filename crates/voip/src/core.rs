@@ -416,6 +416,8 @@ struct Call {
     reinvite: Option<TransactionKey>,
     /// A transfer we asked for: blind or not.
     transfer: Option<bool>,
+    /// An attended transfer's REFER was accepted: give up waiting for its NOTIFY then.
+    transfer_deadline: Option<Instant>,
     /// An outgoing call made for a REFER received in call `.0`: report to it by NOTIFY.
     referred_from: Option<CallKey>,
     /// The local RTP port (for SDP).
@@ -568,7 +570,13 @@ impl UaCore {
             .filter_map(|c| c.ended_at)
             .min()
             .map(|t| t + ENDED_LINGER);
+        let transfer = self
+            .calls
+            .values()
+            .filter_map(|c| c.transfer_deadline)
+            .min();
         [
+            transfer,
             self.tl.poll_timeout(),
             self.registration
                 .as_ref()
@@ -588,6 +596,23 @@ impl UaCore {
             reg.handle_timeout(now);
         }
         self.pump_registration(now);
+        // An accepted attended transfer whose NOTIFY never came: it failed.
+        let stale: Vec<CallKey> = self
+            .calls
+            .iter()
+            .filter(|(_, c)| c.transfer_deadline.is_some_and(|t| t <= now))
+            .map(|(k, _)| *k)
+            .collect();
+        for call in stale {
+            if let Some(c) = self.calls.get_mut(&call) {
+                c.transfer = None;
+                c.transfer_deadline = None;
+            }
+            self.emit(CoreEvent::TransferResult {
+                call,
+                success: false,
+            });
+        }
         let expired: Vec<CallKey> = self
             .calls
             .iter()
@@ -987,6 +1012,7 @@ impl UaCore {
                 offer_in_2xx: false,
                 reinvite: None,
                 transfer: None,
+                transfer_deadline: None,
                 referred_from,
                 rtp_port,
                 ended_at: None,
@@ -1053,7 +1079,6 @@ impl UaCore {
         };
         let ok = uas_response(&call.invite, SipStatus::OK, &call.local_tag, Some(&contact))
             .header(&HeaderName::Allow, ALLOWED_METHODS)
-            .header(&HeaderName::Supported, "replaces")
             .body("application/sdp", body)
             .build()?;
         let tx = call.invite_tx;
@@ -1498,6 +1523,9 @@ impl UaCore {
             Purpose::ReInvite(k) => self.on_reinvite_response(now, tx, k, msg),
             Purpose::Refer { call, blind } => {
                 if (200..300).contains(&code) {
+                    if !blind && let Some(c) = self.calls.get_mut(&call) {
+                        c.transfer_deadline = Some(now + self.config.timers.t1_x64());
+                    }
                     if blind {
                         self.emit(CoreEvent::TransferResult {
                             call,
@@ -1916,7 +1944,9 @@ impl UaCore {
         uas_response(req, SipStatus::OK, tag, None)
             .header(&HeaderName::Allow, ALLOWED_METHODS)
             .header(&HeaderName::Accept, ACCEPT)
-            .header(&HeaderName::Supported, "replaces")
+            // No option tags (we implement no extension that needs one), but the header
+            // is there: FreePBX's qualify and others read it.
+            .header(&HeaderName::Supported, "")
             .header(&HeaderName::UserAgent, &self.config.user_agent)
             .build()
     }
@@ -2065,6 +2095,7 @@ impl UaCore {
                 offer_in_2xx: false,
                 reinvite: None,
                 transfer: None,
+                transfer_deadline: None,
                 referred_from: None,
                 rtp_port: 0,
                 ended_at: None,
@@ -2286,6 +2317,7 @@ impl UaCore {
         };
         if let Some(success) = outcome {
             call.transfer = None;
+            call.transfer_deadline = None;
             self.emit(CoreEvent::TransferResult { call: key, success });
             if success && self.call_state(key) == Some(CallState::Answered) {
                 self.send_bye(now, key);

@@ -696,3 +696,49 @@ fn refer_in_a_call_is_accepted_and_reported_by_notify() {
             .starts_with("terminated")
     );
 }
+
+#[test]
+fn attended_transfer_without_notify_fails_after_64_t1_and_keeps_the_call() {
+    let mut core = bob();
+    let t0 = Instant::now();
+    let (call, ringing) = ring(&mut core, t0, invite("c7", OFFER));
+    core.answer(t0, call, 30016).unwrap();
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(t0, in_dialog("ACK", "c7", &tag, 10, "", ""), alice());
+    sent(&mut core);
+    events(&mut core);
+    core.transfer(t0, call, "sip:carol@127.0.0.1:5066", false)
+        .unwrap();
+    let refer = sent(&mut core).pop().unwrap();
+    assert_eq!(refer.method(), Some(Method::Refer));
+    assert_eq!(
+        refer.refer_to().unwrap().unwrap().uri.to_string(),
+        "sip:carol@127.0.0.1:5066"
+    );
+    core.handle_incoming(
+        t0,
+        respond(&refer, "202 Accepted", Some("at"), "", ""),
+        alice(),
+    );
+    assert!(
+        events(&mut core).is_empty(),
+        "attended: waits for the NOTIFY"
+    );
+    let mut now = t0;
+    let mut seen = Vec::new();
+    while seen.is_empty() && now < t0 + Duration::from_secs(40) {
+        now = core.poll_timeout().unwrap();
+        core.handle_timeout(now);
+        seen = events(&mut core);
+    }
+    assert!(
+        now >= t0 + Duration::from_secs(32),
+        "gave up only after 64*T1"
+    );
+    assert!(
+        seen.iter()
+            .any(|e| matches!(e, CoreEvent::TransferResult { success: false, .. })),
+        "{seen:?}"
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Answered));
+}

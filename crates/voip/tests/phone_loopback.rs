@@ -638,3 +638,35 @@ async fn handler_ivr_breaks_the_prompt_on_dtmf() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hold_and_resume_by_reinvite() {
+    use rtp_core::TransmitType;
+    let (a, b) = tokio::join!(phone("alice"), phone("bob"));
+    let (out, inc) = connect(&a, &b).await;
+    out.hold().await.unwrap();
+    let wait_dir = |call: VoipCall, want: TransmitType| async move {
+        timeout(WAIT, async {
+            while call.media().map(|m| m.direction) != Some(want) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("direction applied");
+    };
+    wait_dir(inc.clone(), TransmitType::RecvOnly).await;
+    wait_dir(out.clone(), TransmitType::SendOnly).await;
+    out.resume().await.unwrap();
+    wait_dir(inc.clone(), TransmitType::SendRecv).await;
+    wait_dir(out.clone(), TransmitType::SendRecv).await;
+    // Still a working call: audio after the re-INVITEs.
+    inc.write_audio(&tone8(800, 500.0)).unwrap();
+    let got = read_n(&out, 4000).await;
+    find(&got, &through_g711(&tone8(800, 500.0), false)).expect("audio after resume");
+    out.hangup().await.unwrap();
+    inc.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    a.stop().await;
+    b.stop().await;
+}

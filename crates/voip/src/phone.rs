@@ -70,6 +70,18 @@ impl std::fmt::Debug for VoipPhone {
     }
 }
 
+impl Drop for VoipPhone {
+    /// A phone dropped without [`stop`](VoipPhone::stop) still ends its calls, deregisters
+    /// and closes its sockets, in the background (pyVoIP's #229: a forgotten phone kept
+    /// its port).
+    fn drop(&mut self) {
+        if let Some(r) = self.lock().take() {
+            let (tx, _rx) = oneshot::channel();
+            let _ = r.commands.try_send(Command::Stop { reply: tx });
+        }
+    }
+}
+
 impl VoipPhone {
     /// A phone with these parameters (validated: [`Error::InvalidRange`] for a bad RTP
     /// range, as pyVoIP raises `InvalidRangeError`). Nothing is bound until

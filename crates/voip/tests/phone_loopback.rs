@@ -670,3 +670,57 @@ async fn hold_and_resume_by_reinvite() {
     a.stop().await;
     b.stop().await;
 }
+
+/// pyVoIP's `sip_class`: a layer that rewrites what we send and sees what we receive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sip_layer_rewrites_and_observes_messages_and_drop_frees_the_port() {
+    use std::sync::atomic::AtomicUsize;
+    struct Brand(Arc<AtomicUsize>);
+    impl voip::SipLayer for Brand {
+        fn on_receive(&self, m: sip_message::SipMessage) -> Option<sip_message::SipMessage> {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            Some(m)
+        }
+        fn on_send(&self, bytes: bytes::Bytes) -> bytes::Bytes {
+            let text = String::from_utf8_lossy(&bytes)
+                .replace("User-Agent: voip-rs", "User-Agent: branded");
+            bytes::Bytes::from(text)
+        }
+    }
+    let received = Arc::new(AtomicUsize::new(0));
+    let a = VoipPhone::new(
+        params("alice", TransportMode::Udp)
+            .sip_layer(Brand(received.clone()))
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    a.start().await.unwrap();
+    let b = phone("bob").await;
+    let out = a.call(&b.sip_uri().unwrap(), None).await.unwrap();
+    let inc = ring(&b).await;
+    assert!(inc.request().user_agent().unwrap().starts_with("branded"));
+    inc.deny().await.unwrap();
+    out.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    assert!(
+        received.load(Ordering::Relaxed) >= 2,
+        "180 and 486 went through the layer"
+    );
+
+    // Dropping a running phone releases its SIP port (no stop() needed).
+    let addr = b.local_addr().unwrap();
+    drop(b);
+    timeout(WAIT, async {
+        loop {
+            if std::net::UdpSocket::bind(addr).is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("port released after drop");
+    a.stop().await;
+}

@@ -370,7 +370,12 @@ impl SipMessage {
 
     /// Takes one complete message off the front of a stream receive buffer: `Ok(None)` if
     /// more bytes are needed (the buffer is left alone), otherwise the message's bytes
-    /// (with any leading keep-alive CRLFs) are split off the buffer. One scan, no copy.
+    /// (with any leading keep-alive CRLFs) are split off the buffer.
+    ///
+    /// Errors: a framing error (no Content-Length, over a limit, broken start line) leaves
+    /// the buffer alone; the stream cannot be resynchronised, so close the connection
+    /// (after a 400/513 if you like). Answer `CRLFCRLF` pings (RFC 5626) by checking
+    /// [`keepalive_len`](crate::keepalive_len) before calling this.
     pub fn parse_stream(buf: &mut BytesMut, limits: &ParseLimits) -> Result<Option<SipMessage>> {
         let Some(len) = framing::message_length(buf, limits)? else {
             return Ok(None);

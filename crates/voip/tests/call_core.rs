@@ -742,3 +742,56 @@ fn attended_transfer_without_notify_fails_after_64_t1_and_keeps_the_call() {
     );
     assert_eq!(core.call_state(call), Some(CallState::Answered));
 }
+
+#[test]
+fn a_200_crossing_our_cancel_is_acked_and_hung_up() {
+    let mut core = bob();
+    let now = Instant::now();
+    let call = core
+        .call(now, "sip:alice@127.0.0.1:5062", 30018, &[])
+        .unwrap();
+    let inv = sent(&mut core).pop().unwrap();
+    // Cancel before any provisional response: held back (RFC 3261 §9.1).
+    core.cancel(now, call).unwrap();
+    assert!(sent(&mut core).is_empty());
+    assert_eq!(core.call_state(call), Some(CallState::Canceling));
+    core.handle_incoming(
+        now,
+        respond(&inv, "180 Ringing", Some("a9"), "", ""),
+        alice(),
+    );
+    let cancel = sent(&mut core).pop().expect("CANCEL after the 180");
+    assert_eq!(cancel.method(), Some(Method::Cancel));
+    assert_eq!(cancel.cseq().unwrap().seq, inv.cseq().unwrap().seq);
+    // The callee answered anyway.
+    core.handle_incoming(
+        now,
+        respond(
+            &inv,
+            "200 OK",
+            Some("a9"),
+            "Contact: <sip:alice@127.0.0.1:5062>\n",
+            OFFER,
+        ),
+        alice(),
+    );
+    let out = sent(&mut core);
+    let methods: Vec<Method> = out.iter().filter_map(SipMessage::method).collect();
+    assert!(
+        methods.contains(&Method::Ack) && methods.contains(&Method::Bye),
+        "{methods:?}"
+    );
+    let bye = out
+        .iter()
+        .find(|m| m.method() == Some(Method::Bye))
+        .unwrap();
+    assert_eq!(bye.to_tag(), Some("a9"));
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    assert!(events(&mut core).iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            reason: Some(EndReason::Canceled),
+            ..
+        }
+    )));
+}

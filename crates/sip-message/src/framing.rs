@@ -99,6 +99,8 @@ pub(crate) fn scan_head(
     headers: &mut HeaderIndex,
 ) -> Result<Option<Head>> {
     headers.clear();
+    // Offsets are stored as u32: whatever the configured limit, nothing past 4 GiB is read.
+    let buf = &buf[..buf.len().min(u32::MAX as usize)];
     let start = keepalive_len(buf);
     let too_large = |upto: usize| -> Result<()> {
         if upto - start > limits.max_message_size {

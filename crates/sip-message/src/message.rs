@@ -328,6 +328,12 @@ impl SipMessage {
                 });
             }
         }
+        if input.len() > u32::MAX as usize {
+            return Err(Error::TooLarge {
+                offset: u32::MAX as usize,
+                limit: u32::MAX as usize,
+            });
+        }
         let mut headers = HeaderIndex::new();
         let Some(head) = framing::scan_head(&input, limits, &mut headers)? else {
             return Err(Error::syntax(

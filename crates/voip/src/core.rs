@@ -439,6 +439,10 @@ pub struct UaCore {
     events: VecDeque<CoreEvent>,
     next_call: u64,
     next_message: u64,
+    /// Ended calls in the order they ended (purged after [`ENDED_LINGER`]).
+    ended: VecDeque<(Instant, CallKey)>,
+    /// Accepted attended transfers waiting for their NOTIFY, with the time to give up.
+    transfer_deadlines: Vec<(Instant, CallKey)>,
     /// Local address the OS routes to a peer from, learned from the driver.
     routes: HashMap<IpAddr, IpAddr>,
     /// Host names resolved by the driver.
@@ -464,6 +468,8 @@ impl UaCore {
             events: VecDeque::new(),
             next_call: 1,
             next_message: 1,
+            ended: VecDeque::new(),
+            transfer_deadlines: Vec::new(),
             routes: HashMap::new(),
             resolved: HashMap::new(),
         }
@@ -564,17 +570,9 @@ impl UaCore {
 
     /// When [`handle_timeout`](Self::handle_timeout) must run next.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        let linger = self
-            .calls
-            .values()
-            .filter_map(|c| c.ended_at)
-            .min()
-            .map(|t| t + ENDED_LINGER);
-        let transfer = self
-            .calls
-            .values()
-            .filter_map(|c| c.transfer_deadline)
-            .min();
+        // Calls end in time order: the oldest ended call lingers least.
+        let linger = self.ended.front().map(|(t, _)| *t + ENDED_LINGER);
+        let transfer = self.transfer_deadlines.iter().map(|(t, _)| *t).min();
         [
             transfer,
             self.tl.poll_timeout(),
@@ -597,29 +595,32 @@ impl UaCore {
         }
         self.pump_registration(now);
         // An accepted attended transfer whose NOTIFY never came: it failed.
-        let stale: Vec<CallKey> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.transfer_deadline.is_some_and(|t| t <= now))
-            .map(|(k, _)| *k)
-            .collect();
-        for call in stale {
-            if let Some(c) = self.calls.get_mut(&call) {
-                c.transfer = None;
-                c.transfer_deadline = None;
+        let (stale, live): (Vec<_>, Vec<_>) = self
+            .transfer_deadlines
+            .drain(..)
+            .partition(|(t, _)| *t <= now);
+        self.transfer_deadlines = live;
+        for (_, call) in stale {
+            // Only if still waiting (a NOTIFY may have settled it).
+            let waiting = self
+                .calls
+                .get_mut(&call)
+                .is_some_and(|c| c.transfer_deadline.take().is_some());
+            if waiting {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.transfer = None;
+                }
+                self.emit(CoreEvent::TransferResult {
+                    call,
+                    success: false,
+                });
             }
-            self.emit(CoreEvent::TransferResult {
-                call,
-                success: false,
-            });
         }
-        let expired: Vec<CallKey> = self
-            .calls
-            .iter()
-            .filter(|(_, c)| c.ended_at.is_some_and(|t| t + ENDED_LINGER <= now))
-            .map(|(k, _)| *k)
-            .collect();
-        for k in expired {
+        while let Some(&(t, k)) = self.ended.front() {
+            if t + ENDED_LINGER > now {
+                break;
+            }
+            self.ended.pop_front();
             if let Some(c) = self.calls.remove(&k) {
                 self.index.remove(&(
                     c.invite.call_id().unwrap_or_default().to_owned(),
@@ -660,6 +661,7 @@ impl UaCore {
         let referred = call.referred_from;
         if state == CallState::Ended {
             call.ended_at = Some(now);
+            self.ended.push_back((now, key));
             if let Some(d) = &mut call.dialog {
                 d.terminate();
             }
@@ -1524,7 +1526,9 @@ impl UaCore {
             Purpose::Refer { call, blind } => {
                 if (200..300).contains(&code) {
                     if !blind && let Some(c) = self.calls.get_mut(&call) {
-                        c.transfer_deadline = Some(now + self.config.timers.t1_x64());
+                        let t = now + self.config.timers.t1_x64();
+                        c.transfer_deadline = Some(t);
+                        self.transfer_deadlines.push((t, call));
                     }
                     if blind {
                         self.emit(CoreEvent::TransferResult {

@@ -8,7 +8,7 @@
 //! deregisters.
 //!
 //! Incoming calls go to the [`CallHandler`](crate::CallHandler) when one is configured;
-//! otherwise they wait in [`incoming`](VoipPhone::incoming) (up to 16; beyond that, or
+//! otherwise they wait in [`incoming`](VoipPhone::incoming) (up to 256; beyond that, or
 //! once nobody listens, callers get 486).
 
 use std::net::SocketAddr;
@@ -43,7 +43,7 @@ pub enum PhoneStatus {
 }
 
 /// Queued incoming calls when no handler is configured.
-const INCOMING_QUEUE: usize = 16;
+const INCOMING_QUEUE: usize = 256;
 
 struct Running {
     commands: mpsc::Sender<Command>,

@@ -724,3 +724,58 @@ async fn sip_layer_rewrites_and_observes_messages_and_drop_frees_the_port() {
     .expect("port released after drop");
     a.stop().await;
 }
+
+/// 50 simultaneous calls between two phones: every call answered, then hung up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_calls() {
+    const N: usize = 50;
+    let mk = |user: &str| {
+        let low = NEXT_RTP.fetch_add(240, Ordering::Relaxed);
+        VoipPhone::new(
+            VoipPhoneParameter::builder(user)
+                .bind("127.0.0.1:0".parse().unwrap())
+                .rtp_ports(low, low + 239)
+                .build()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (mk("alice"), mk("bob"));
+    a.start().await.unwrap();
+    b.start().await.unwrap();
+    let started = std::time::Instant::now();
+    let uri = b.sip_uri().unwrap();
+    let answerer = tokio::spawn(async move {
+        let mut calls = Vec::new();
+        while calls.len() < N {
+            let c = b.incoming().await.unwrap();
+            c.answer().await.unwrap();
+            calls.push(c);
+        }
+        (b, calls)
+    });
+    let mut outs = Vec::new();
+    for _ in 0..N {
+        outs.push(a.call(&uri, None).await.unwrap());
+    }
+    for c in &outs {
+        c.wait_for_state_timeout(CallState::Answered, WAIT)
+            .await
+            .unwrap();
+    }
+    let (b, incs) = timeout(WAIT, answerer).await.unwrap().unwrap();
+    let setup = started.elapsed();
+    assert_eq!(a.calls().await.len(), N);
+    for c in &outs {
+        c.hangup().await.unwrap();
+    }
+    for c in &incs {
+        c.wait_for_state_timeout(CallState::Ended, WAIT)
+            .await
+            .unwrap();
+    }
+    assert!(b.calls().await.is_empty());
+    println!("{N} calls set up in {setup:?}");
+    a.stop().await;
+    b.stop().await;
+}

@@ -779,3 +779,35 @@ async fn fifty_concurrent_calls() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Phones bound to 0.0.0.0 (pyVoIP's default) advertise the address the OS routes from,
+/// never 0.0.0.0, in Via, Contact and SDP; audio flows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wildcard_bind_never_advertises_0_0_0_0() {
+    let mk = |user: &str| {
+        VoipPhone::new(
+            params(user, TransportMode::Udp)
+                .bind("0.0.0.0:0".parse().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (mk("alice"), mk("bob"));
+    a.start().await.unwrap();
+    b.start().await.unwrap();
+    let (out, inc) = connect(&a, &b).await;
+    let invite = String::from_utf8_lossy(inc.request().as_bytes()).into_owned();
+    assert!(!invite.contains("0.0.0.0"), "{invite}");
+    assert!(invite.contains("c=IN IP4 127.0.0.1"), "{invite}");
+    let answer = out.last_message().unwrap();
+    let answer = String::from_utf8_lossy(answer.as_bytes()).into_owned();
+    assert!(!answer.contains("0.0.0.0"), "{answer}");
+    exercise(&out, &inc, false).await;
+    out.hangup().await.unwrap();
+    inc.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    a.stop().await;
+    b.stop().await;
+}

@@ -152,3 +152,41 @@ async fn refused_registration_fails_after_the_threshold() {
     );
     assert!(phone.local_addr().is_none(), "stopped after the failure");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_proxy_carries_register_and_invite_with_a_route() {
+    // The scripted registrar plays the proxy; the "server" itself is never contacted.
+    let (proxy, seen) = registrar(true).await;
+    let unused = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let server_port = unused.local_addr().unwrap().port();
+    let params = VoipPhoneParameter::builder("alice")
+        .server("127.0.0.1", server_port)
+        .password("alice", "secret")
+        .outbound_proxy(format!("sip:127.0.0.1:{};lr", proxy.port()))
+        .bind("127.0.0.1:0".parse().unwrap())
+        .rtp_ports(43700, 43739)
+        .build()
+        .unwrap();
+    let phone = VoipPhone::new(params).unwrap();
+    phone.start().await.unwrap();
+    let call = phone.call("200", None).await.unwrap();
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
+        .await
+        .unwrap();
+    phone.stop().await;
+    drop(unused);
+    let s = seen.lock().unwrap();
+    let reg = &s.registers[0];
+    assert_eq!(
+        reg.request_uri_str(),
+        Some(&*format!("sip:127.0.0.1:{server_port}"))
+    );
+    let route = reg.routes().next().unwrap().unwrap().to_string();
+    assert_eq!(route, format!("<sip:127.0.0.1:{};lr>", proxy.port()));
+    let inv = &s.invites[0];
+    assert_eq!(
+        inv.request_uri_str(),
+        Some(&*format!("sip:200@127.0.0.1:{server_port}"))
+    );
+    assert_eq!(inv.routes().next().unwrap().unwrap().to_string(), route);
+}

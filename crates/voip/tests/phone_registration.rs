@@ -27,6 +27,11 @@ struct Seen {
 /// A registrar for `alice` / `secret` in realm `test`; `accept` false refuses everything
 /// with 403.
 async fn registrar(accept: bool) -> (SocketAddr, Arc<Mutex<Seen>>) {
+    registrar_granting(accept, 120).await
+}
+
+/// Same, granting at most `grant` seconds.
+async fn registrar_granting(accept: bool, grant: u32) -> (SocketAddr, Arc<Mutex<Seen>>) {
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = sock.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -56,10 +61,12 @@ async fn registrar(accept: bool) -> (SocketAddr, Arc<Mutex<Seen>>) {
                                 && a.param("username").as_deref() == Some("alice")
                             {
                                 let expires = req.expires().and_then(Result::ok).unwrap_or(0);
-                                let contact = req.contact().unwrap().unwrap().to_string();
+                                // The binding: the Contact URI with the lifetime we grant.
+                                let contact = req.contact().unwrap().unwrap();
+                                let contact = contact.uri().unwrap().to_string();
                                 req.response(SipStatus::OK).to_tag("r").header(
                                     &HeaderName::Contact,
-                                    format!("{contact};expires={}", expires.min(120)),
+                                    format!("<{contact}>;expires={}", expires.min(grant)),
                                 )
                             } else {
                                 req.response(SipStatus::FORBIDDEN).to_tag("r")
@@ -189,4 +196,27 @@ async fn outbound_proxy_carries_register_and_invite_with_a_route() {
         Some(&*format!("sip:200@127.0.0.1:{server_port}"))
     );
     assert_eq!(inv.routes().next().unwrap().unwrap().to_string(), route);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_is_refreshed_before_the_granted_expiry() {
+    let (server, seen) = registrar_granting(true, 2).await;
+    let phone = VoipPhone::new(params(server, "secret")).unwrap();
+    phone.start().await.unwrap();
+    let first = seen.lock().unwrap().registers.len();
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let s = seen.lock().unwrap();
+    assert!(
+        s.registers.len() > first,
+        "refreshed within the 2 s granted"
+    );
+    let refresh = s.registers.last().unwrap();
+    assert_eq!(
+        refresh.call_id().unwrap(),
+        s.registers[0].call_id().unwrap()
+    );
+    assert!(refresh.cseq().unwrap().seq > s.registers[first - 1].cseq().unwrap().seq);
+    drop(s);
+    assert_eq!(phone.get_status(), PhoneStatus::Registered);
+    phone.stop().await;
 }

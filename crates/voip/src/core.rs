@@ -1963,6 +1963,19 @@ impl UaCore {
             self.on_cancel(now, tx, &msg);
             return;
         }
+        // We implement no extension that a peer could require (RFC 3261 §8.2.2.3).
+        let required: Vec<String> = msg
+            .require()
+            .filter_map(Result::ok)
+            .map(str::to_owned)
+            .collect();
+        if !required.is_empty() && method != Method::Ack {
+            let r = uas_response(&msg, SipStatus::BAD_EXTENSION, &new_tag(), None)
+                .header(&HeaderName::Unsupported, required.join(", "))
+                .build();
+            self.respond(now, tx, r);
+            return;
+        }
         if msg.to_tag().is_some() {
             self.on_in_dialog(now, tx, method, msg, source);
             return;

@@ -795,3 +795,23 @@ fn a_200_crossing_our_cancel_is_acked_and_hung_up() {
         }
     )));
 }
+
+#[test]
+fn a_required_extension_we_lack_gets_420_with_unsupported() {
+    let mut core = bob();
+    let inv = invite("c8", OFFER);
+    let text = String::from_utf8_lossy(inv.as_bytes()).replace(
+        "Max-Forwards: 70\r\n",
+        "Max-Forwards: 70\r\nRequire: 100rel, timer\r\n",
+    );
+    core.handle_incoming(
+        Instant::now(),
+        SipMessage::parse(Bytes::from(text)).unwrap(),
+        alice(),
+    );
+    let out = sent(&mut core);
+    assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [420]);
+    let unsupported: Vec<&str> = out[0].unsupported().map(|u| u.unwrap()).collect();
+    assert_eq!(unsupported, ["100rel", "timer"]);
+    assert!(events(&mut core).is_empty());
+}

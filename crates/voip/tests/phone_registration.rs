@@ -205,18 +205,19 @@ async fn registration_is_refreshed_before_the_granted_expiry() {
     phone.start().await.unwrap();
     let first = seen.lock().unwrap().registers.len();
     tokio::time::sleep(Duration::from_millis(1600)).await;
-    let s = seen.lock().unwrap();
-    assert!(
-        s.registers.len() > first,
-        "refreshed within the 2 s granted"
-    );
-    let refresh = s.registers.last().unwrap();
-    assert_eq!(
-        refresh.call_id().unwrap(),
-        s.registers[0].call_id().unwrap()
-    );
-    assert!(refresh.cseq().unwrap().seq > s.registers[first - 1].cseq().unwrap().seq);
-    drop(s);
+    {
+        let s = seen.lock().unwrap();
+        assert!(
+            s.registers.len() > first,
+            "refreshed within the 2 s granted"
+        );
+        let refresh = s.registers.last().unwrap();
+        assert_eq!(
+            refresh.call_id().unwrap(),
+            s.registers[0].call_id().unwrap()
+        );
+        assert!(refresh.cseq().unwrap().seq > s.registers[first - 1].cseq().unwrap().seq);
+    }
     assert_eq!(phone.get_status(), PhoneStatus::Registered);
     phone.stop().await;
 }

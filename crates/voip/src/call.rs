@@ -8,7 +8,7 @@
 //!
 //! | operation | allowed in |
 //! |---|---|
-//! | `answer`, `deny` | [`CallState::Ringing`] |
+//! | `answer`, `deny`, `early_media` | [`CallState::Ringing`] |
 //! | `cancel` | [`CallState::Dialing`], [`CallState::Progress`] |
 //! | `hangup`, `transfer`, `hold`/`resume` | [`CallState::Answered`] |
 //!
@@ -219,6 +219,18 @@ impl VoipCall {
     pub async fn answer(&self) -> Result<()> {
         let call = self.shared.key;
         self.command(|reply| Command::Answer { call, reply }).await
+    }
+
+    /// Early media: sends `183 Session Progress` with our SDP so the caller hears what we
+    /// write (an announcement, a ringback) before we answer. The call keeps ringing;
+    /// [`answer`](Self::answer) or [`deny`](Self::deny) later.
+    ///
+    /// # Errors
+    /// [`Error::InvalidState`] unless ringing with an SDP offer; no RTP port.
+    pub async fn early_media(&self) -> Result<()> {
+        let call = self.shared.key;
+        self.command(|reply| Command::EarlyMedia { call, reply })
+            .await
     }
 
     /// Refuses a ringing call (486 Busy Here).

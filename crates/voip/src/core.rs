@@ -412,6 +412,8 @@ struct Call {
     sdp: Option<SdpSession>,
     /// Our 200 (to an INVITE or re-INVITE) carried an offer: the answer comes in the ACK.
     offer_in_2xx: bool,
+    /// The SDP answer our 183 carried (early media), repeated in the 200.
+    early_answer: Option<String>,
     /// The re-INVITE we sent and is in progress.
     reinvite: Option<TransactionKey>,
     /// A transfer we asked for: blind or not.
@@ -1012,6 +1014,7 @@ impl UaCore {
                 peer: hop,
                 sdp: Some(sdp),
                 offer_in_2xx: false,
+                early_answer: None,
                 reinvite: None,
                 transfer: None,
                 transfer_deadline: None,
@@ -1056,7 +1059,13 @@ impl UaCore {
         call.rtp_port = rtp_port;
         let mut sdp = SdpSession::new(local);
         let delayed = call.invite.body().is_empty();
-        let (body, media) = if delayed {
+        // After early media the 200 repeats the answer the 183 carried (RFC 3264: one
+        // offer, one answer).
+        let early = call.early_answer.take().zip(call.sdp.take());
+        let (body, media) = if let Some((answer, session)) = early {
+            sdp = session;
+            (answer, None)
+        } else if delayed {
             (sdp.create_offer()?, None)
         } else {
             let offer = String::from_utf8_lossy(call.invite.body()).into_owned();
@@ -1094,6 +1103,58 @@ impl UaCore {
         if let Some(media) = media {
             self.emit(CoreEvent::MediaNegotiated { call: key, media });
         }
+        Ok(())
+    }
+
+    /// Sends `183 Session Progress` with our SDP answer to a ringing call, so the caller
+    /// hears us before we answer (early media: announcements, ringback). The call keeps
+    /// ringing; [`answer`](Self::answer) later repeats the same SDP in its `200`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidState`] unless ringing, or when the INVITE had no offer (delayed
+    /// offer); a negotiation error (the caller then gets `488`).
+    pub fn early_media(&mut self, now: Instant, key: CallKey, rtp_port: u16) -> Result<()> {
+        self.require_state(key, &[CallState::Ringing], "send early media for")?;
+        let peer = self.calls[&key].peer.addr.ip();
+        let mut local = LocalMedia::new(self.media_ip(peer)?, rtp_port);
+        local.username = self.config.user.clone();
+        let contact = self.contact(peer)?;
+        let call = self.call_mut(key)?;
+        if call.invite.body().is_empty() || call.early_answer.is_some() {
+            return Err(Error::InvalidState {
+                state: call.state,
+                action: "send early media (no offer, or sent already) for",
+            });
+        }
+        let mut sdp = SdpSession::new(local);
+        let offer = String::from_utf8_lossy(call.invite.body()).into_owned();
+        let (answer, media) = match sdp.receive_offer(&offer) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = self.reject(
+                    now,
+                    key,
+                    SipStatus::new(e.status_code()).unwrap_or(SipStatus::NOT_ACCEPTABLE_HERE),
+                    "send early media for",
+                );
+                return Err(e.into());
+            }
+        };
+        let progress = uas_response(
+            &call.invite,
+            SipStatus::SESSION_PROGRESS,
+            &call.local_tag,
+            Some(&contact),
+        )
+        .header(&HeaderName::Allow, ALLOWED_METHODS)
+        .body("application/sdp", answer.clone())
+        .build()?;
+        call.rtp_port = rtp_port;
+        call.sdp = Some(sdp);
+        call.early_answer = Some(answer);
+        let tx = call.invite_tx;
+        self.tl.respond(now, tx, progress)?;
+        self.emit(CoreEvent::MediaNegotiated { call: key, media });
         Ok(())
     }
 
@@ -2110,6 +2171,7 @@ impl UaCore {
                 peer: source,
                 sdp: None,
                 offer_in_2xx: false,
+                early_answer: None,
                 reinvite: None,
                 transfer: None,
                 transfer_deadline: None,

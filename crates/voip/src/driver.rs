@@ -46,6 +46,10 @@ pub(crate) enum Command {
         call: CallKey,
         reply: oneshot::Sender<Result<()>>,
     },
+    EarlyMedia {
+        call: CallKey,
+        reply: oneshot::Sender<Result<()>>,
+    },
     Hangup {
         call: CallKey,
         reply: oneshot::Sender<Result<()>>,
@@ -271,6 +275,7 @@ impl Driver {
                     let _ = reply.send(Err(Error::NotRunning));
                 }
                 Command::Answer { reply, .. }
+                | Command::EarlyMedia { reply, .. }
                 | Command::Deny { reply, .. }
                 | Command::Hangup { reply, .. }
                 | Command::Cancel { reply, .. }
@@ -292,6 +297,11 @@ impl Driver {
             }
             Command::Answer { call, reply } => {
                 let r = self.answer(st, now, call);
+                self.drain_events(st);
+                let _ = reply.send(r);
+            }
+            Command::EarlyMedia { call, reply } => {
+                let r = self.answer_with(st, now, call, true);
                 self.drain_events(st);
                 let _ = reply.send(r);
             }
@@ -413,6 +423,17 @@ impl Driver {
     }
 
     fn answer(&mut self, st: &mut State, now: Instant, call: CallKey) -> Result<()> {
+        self.answer_with(st, now, call, false)
+    }
+
+    /// Opens the call's stream if needed, then answers (200) or sends early media (183).
+    fn answer_with(
+        &mut self,
+        st: &mut State,
+        now: Instant,
+        call: CallKey,
+        early: bool,
+    ) -> Result<()> {
         let state = self.core.call_state(call).ok_or(Error::UnknownCall)?;
         if state != CallState::Ringing {
             return Err(Error::InvalidState {
@@ -437,7 +458,12 @@ impl Driver {
                 }
             },
         };
-        self.core.answer(now, call, stream.local_addr().port())
+        let port = stream.local_addr().port();
+        if early {
+            self.core.early_media(now, call, port)
+        } else {
+            self.core.answer(now, call, port)
+        }
     }
 
     fn spawn_handler<F>(&self, f: F)

@@ -811,3 +811,37 @@ async fn wildcard_bind_never_advertises_0_0_0_0() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Early media: B sends 183 with SDP and plays audio before answering; A is in Progress
+/// and hears it in `read_audio`; then B answers and the call goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn early_media_on_183_plays_into_read_audio() {
+    let (a, b) = tokio::join!(phone("alice"), phone("bob"));
+    let out = a.call(&b.sip_uri().unwrap(), None).await.unwrap();
+    let inc = ring(&b).await;
+    inc.early_media().await.unwrap();
+    assert_eq!(inc.state(), CallState::Ringing);
+    out.wait_for_state_timeout(CallState::Progress, WAIT)
+        .await
+        .unwrap();
+    let ringback = tone8(1600, 425.0);
+    inc.write_audio(&ringback).unwrap();
+    let got = read_n(&out, 4800).await;
+    find(&got, &through_g711(&ringback, false)).expect("early media heard before the answer");
+    assert_eq!(out.state(), CallState::Progress);
+    assert!(matches!(
+        inc.early_media().await,
+        Err(Error::InvalidState { .. })
+    ));
+    inc.answer().await.unwrap();
+    out.wait_for_state_timeout(CallState::Answered, WAIT)
+        .await
+        .unwrap();
+    exercise(&out, &inc, false).await;
+    out.hangup().await.unwrap();
+    inc.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    a.stop().await;
+    b.stop().await;
+}

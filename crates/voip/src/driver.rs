@@ -659,7 +659,9 @@ fn local_ip_towards(peer: IpAddr) -> Option<IpAddr> {
     (!ip.is_unspecified()).then_some(ip)
 }
 
-/// Sends in order what the core produced; reports failures back.
+/// Sends what the core produced; reports failures back. UDP datagrams go out at once;
+/// TCP/TLS messages go through one task per destination (in order per destination), so a
+/// peer whose connect hangs for `connect_timeout` never delays anyone else's messages.
 async fn sender_task(
     transports: TransportSet,
     mut rx: mpsc::Receiver<Transmit>,
@@ -667,28 +669,70 @@ async fn sender_task(
     layer: Option<Arc<dyn SipLayer>>,
     names: HashMap<SocketAddr, String>,
 ) {
-    while let Some(t) = rx.recv().await {
-        let bytes = match &layer {
-            Some(l) => l.on_send(t.bytes),
-            None => t.bytes,
+    let names = Arc::new(names);
+    let mut streams: HashMap<Target, mpsc::Sender<Transmit>> = HashMap::new();
+    while let Some(mut t) = rx.recv().await {
+        if let Some(l) = &layer {
+            t.bytes = l.on_send(t.bytes);
+        }
+        if !t.target.is_reliable() {
+            send_one(&transports, &names, &errors, t).await;
+            continue;
+        }
+        if streams.len() > 1024 {
+            streams.retain(|_, tx| !tx.is_closed());
+        }
+        let target = t.target;
+        let tx = match streams.get(&target) {
+            Some(tx) if !tx.is_closed() => tx.clone(),
+            _ => {
+                let (tx, mut per) = mpsc::channel::<Transmit>(256);
+                let (transports, names, errors) =
+                    (transports.clone(), names.clone(), errors.clone());
+                tokio::spawn(async move {
+                    // Ends after a minute without traffic to this destination.
+                    while let Ok(Some(t)) =
+                        tokio::time::timeout(Duration::from_secs(60), per.recv()).await
+                    {
+                        send_one(&transports, &names, &errors, t).await;
+                    }
+                });
+                streams.insert(target, tx.clone());
+                tx
+            }
         };
-        let sent = match names.get(&t.target.addr) {
-            Some(name) => {
-                transports
-                    .send_to_named(t.target.transport, t.target.addr, name, bytes)
-                    .await
-            }
-            None => {
-                transports
-                    .send_to(t.target.transport, t.target.addr, bytes)
-                    .await
-            }
-        };
-        if let Err(e) = sent {
-            tracing::debug!(target = %t.target.addr, error = %e, "SIP send failed");
-            if let Some(k) = t.key {
-                let _ = errors.send(k);
-            }
+        if let Err(mpsc::error::TrySendError::Full(t) | mpsc::error::TrySendError::Closed(t)) =
+            tx.try_send(t)
+            && let Some(k) = t.key
+        {
+            // A destination this far behind is as good as unreachable.
+            let _ = errors.send(k);
+        }
+    }
+}
+
+async fn send_one(
+    transports: &TransportSet,
+    names: &HashMap<SocketAddr, String>,
+    errors: &mpsc::UnboundedSender<TransactionKey>,
+    t: Transmit,
+) {
+    let sent = match names.get(&t.target.addr) {
+        Some(name) => {
+            transports
+                .send_to_named(t.target.transport, t.target.addr, name, t.bytes)
+                .await
+        }
+        None => {
+            transports
+                .send_to(t.target.transport, t.target.addr, t.bytes)
+                .await
+        }
+    };
+    if let Err(e) = sent {
+        tracing::debug!(target = %t.target.addr, error = %e, "SIP send failed");
+        if let Some(k) = t.key {
+            let _ = errors.send(k);
         }
     }
 }

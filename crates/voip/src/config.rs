@@ -310,10 +310,19 @@ impl VoipPhoneParameterBuilder {
         self
     }
 
-    /// SIP bind address and port (`bind_ip`, `bind_port`).
+    /// SIP bind address and port (`bind_ip`, `bind_port`). Binding an IPv6 address while
+    /// `bind_network` is still the default `0.0.0.0/0` makes it `::/0`: every peer of the
+    /// address family is local, as the default means for IPv4.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.params.bind_ip = addr.ip();
         self.params.bind_port = addr.port();
+        let v4_any = IpNet::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0).ok();
+        if addr.is_ipv6()
+            && Some(self.params.bind_network) == v4_any
+            && let Ok(v6_any) = IpNet::new(IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED), 0)
+        {
+            self.params.bind_network = v6_any;
+        }
         self
     }
 

@@ -845,3 +845,32 @@ async fn early_media_on_183_plays_into_read_audio() {
     a.stop().await;
     b.stop().await;
 }
+
+/// IPv6 (pyVoIP has none): two phones on ::1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ipv6_call_on_loopback() {
+    let mk = |user: &str| {
+        VoipPhone::new(
+            params(user, TransportMode::Udp)
+                .bind("[::1]:0".parse().unwrap())
+                .build()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let (a, b) = (mk("alice"), mk("bob"));
+    a.start().await.unwrap();
+    b.start().await.unwrap();
+    let uri = b.sip_uri().unwrap();
+    assert!(uri.contains("[::1]"), "{uri}");
+    let (out, inc) = connect(&a, &b).await;
+    let invite = String::from_utf8_lossy(inc.request().as_bytes()).into_owned();
+    assert!(invite.contains("c=IN IP6 ::1"), "{invite}");
+    exercise(&out, &inc, false).await;
+    inc.hangup().await.unwrap();
+    out.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    a.stop().await;
+    b.stop().await;
+}

@@ -18,8 +18,10 @@
 //!   refused with `488` at once. [`answer`](UaCore::answer) sends `200 OK` with the SDP
 //!   answer (`488` if negotiation fails), or with our offer when the INVITE had no SDP
 //!   (delayed offer: the answer comes in the ACK). The transaction layer retransmits the
-//!   2xx until the ACK (RFC 6026). [`deny`](UaCore::deny) sends `486 Busy Here`. A CANCEL
-//!   before the answer gets `200`, the INVITE `487`.
+//!   2xx until the ACK (RFC 6026). [`early_media`](UaCore::early_media) sends `183` with
+//!   the SDP answer first (repeated in the `200`). [`deny`](UaCore::deny) sends
+//!   `486 Busy Here`. A CANCEL before the answer gets `200`, the INVITE `487`. A request
+//!   that `Require`s an extension gets `420` with `Unsupported` (we implement none).
 //! * **In a call**: BYE -> `200`, call ended; re-INVITE / UPDATE answered (hold:
 //!   `sendonly` answered `recvonly`, address and codec changes) and reported again as
 //!   [`CoreEvent::MediaNegotiated`]; a re-INVITE without SDP gets our offer; OPTIONS,

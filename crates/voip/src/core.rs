@@ -1420,7 +1420,16 @@ impl UaCore {
                     }
                 }
                 CallState::Ringing => {
-                    let _ = self.reject(now, key, SipStatus::TEMPORARILY_UNAVAILABLE, "stop");
+                    let call = &self.calls[&key];
+                    let r = uas_response(
+                        &call.invite,
+                        SipStatus::TEMPORARILY_UNAVAILABLE,
+                        &call.local_tag,
+                        None,
+                    )
+                    .build();
+                    let tx = call.invite_tx;
+                    self.respond(now, tx, r);
                 }
                 _ => {}
             }

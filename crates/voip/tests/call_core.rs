@@ -815,3 +815,31 @@ fn a_required_extension_we_lack_gets_420_with_unsupported() {
     assert_eq!(unsupported, ["100rel", "timer"]);
     assert!(events(&mut core).is_empty());
 }
+
+#[test]
+fn shutdown_ends_ringing_calls_with_480_and_answered_ones_with_bye() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (ringing_call, _) = ring(&mut core, now, invite("c9", OFFER));
+    let (answered, r2) = ring(&mut core, now, invite("c10", OFFER));
+    core.answer(now, answered, 30020).unwrap();
+    let tag = r2.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("ACK", "c10", &tag, 10, "", ""), alice());
+    sent(&mut core);
+    events(&mut core);
+    core.shutdown_calls(now);
+    let out = sent(&mut core);
+    assert!(
+        out.iter()
+            .any(|m| m.is_response() && code(m) == 480 && m.call_id().unwrap() == "c9")
+    );
+    assert!(
+        out.iter()
+            .any(|m| m.method() == Some(Method::Bye) && m.call_id().unwrap() == "c10")
+    );
+    let ev = events(&mut core);
+    for call in [ringing_call, answered] {
+        assert_eq!(core.call_state(call), Some(CallState::Ended));
+        assert!(ev.iter().any(|e| matches!(e, CoreEvent::StateChanged { call: c, reason: Some(EndReason::Shutdown), .. } if *c == call)), "{ev:?}");
+    }
+}

@@ -18,12 +18,13 @@
 //! `0x80`), 16-bit variants, RFC 4733 DTMF both ways, and [`play`](VoipCall::play) with
 //! [`Playback::until_dtmf`] for IVR prompts that stop when a key is pressed.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rtp_core::TransmitType;
 use sip_message::SipMessage;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{Notify, mpsc, oneshot, watch};
 
 use crate::core::{CallDirection, CallKey, EndReason};
 use crate::driver::Command;
@@ -43,7 +44,13 @@ pub(crate) struct CallShared {
     pub(crate) stream: OnceLock<MediaStream>,
     pub(crate) info: Mutex<CallInfo>,
     pub(crate) commands: mpsc::Sender<Command>,
+    /// Keys received in SIP INFO requests (most PBXs use RFC 4733 instead).
+    pub(crate) info_dtmf: Mutex<VecDeque<char>>,
+    pub(crate) info_dtmf_ready: Notify,
 }
+
+/// Most SIP INFO keys kept; the oldest are dropped beyond it.
+const MAX_INFO_DTMF: usize = 64;
 
 #[derive(Debug, Default)]
 pub(crate) struct CallInfo {
@@ -68,11 +75,30 @@ impl CallShared {
             stream: OnceLock::new(),
             info: Mutex::new(CallInfo::default()),
             commands,
+            info_dtmf: Mutex::new(VecDeque::new()),
+            info_dtmf_ready: Notify::new(),
         })
     }
 
     pub(crate) fn info(&self) -> std::sync::MutexGuard<'_, CallInfo> {
         self.info.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn info_keys(&self) -> std::sync::MutexGuard<'_, VecDeque<char>> {
+        self.info_dtmf
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A key from a SIP INFO.
+    pub(crate) fn push_info_dtmf(&self, digit: char) {
+        let mut q = self.info_keys();
+        if q.len() >= MAX_INFO_DTMF {
+            q.pop_front();
+        }
+        q.push_back(digit);
+        drop(q);
+        self.info_dtmf_ready.notify_one();
     }
 }
 
@@ -364,19 +390,51 @@ impl VoipCall {
 
     /// Takes up to `length` received DTMF keys (`None`: all); `""` when none (pyVoIP's
     /// `get_dtmf`).
+    ///
+    /// Keys come from RFC 4733 events and, for PBXs that send them so, from SIP INFO
+    /// (`application/dtmf-relay`); the RFC 4733 ones first.
     pub fn get_dtmf(&self, length: Option<usize>) -> String {
-        self.shared
+        let mut keys = self
+            .shared
             .stream
             .get()
             .map(|s| s.get_dtmf(length))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        let want = length.unwrap_or(usize::MAX);
+        let mut info = self.shared.info_keys();
+        while keys.chars().count() < want {
+            match info.pop_front() {
+                Some(k) => keys.push(k),
+                None => break,
+            }
+        }
+        keys
     }
 
-    /// Waits for the next DTMF key (`None` once the media stopped).
+    /// Waits for the next DTMF key, RFC 4733 or SIP INFO (`None` once the call ended).
     pub async fn next_dtmf(&self) -> Option<char> {
-        match self.shared.stream.get() {
-            Some(s) => s.next_dtmf().await,
-            None => None,
+        let mut state = self.shared.state.subscribe();
+        loop {
+            let ready = self.shared.info_dtmf_ready.notified();
+            tokio::pin!(ready);
+            ready.as_mut().enable();
+            if let Some(k) = self.shared.info_keys().pop_front() {
+                return Some(k);
+            }
+            if *state.borrow_and_update() == CallState::Ended {
+                return None;
+            }
+            match self.shared.stream.get() {
+                Some(s) => tokio::select! {
+                    k = s.next_dtmf() => return k,
+                    () = &mut ready => {}
+                    _ = state.changed() => {}
+                },
+                None => tokio::select! {
+                    () = &mut ready => {}
+                    r = state.changed() => if r.is_err() { return None },
+                },
+            }
         }
     }
 

@@ -283,6 +283,14 @@ pub enum CoreEvent {
         /// Whether it succeeded (blind: REFER accepted; attended: the new call answered).
         success: bool,
     },
+    /// A DTMF key arrived in a SIP INFO (`application/dtmf-relay` or `application/dtmf`),
+    /// as some PBXs send instead of RFC 4733 events.
+    DtmfReceived {
+        /// The call.
+        call: CallKey,
+        /// The key: `0`-`9`, `*`, `#`, `A`-`D`, or `R` (flash).
+        digit: char,
+    },
     /// The peer asked us (REFER) to call `target`; answer with
     /// [`UaCore::call_referred`] (the core reports the outcome to the peer by NOTIFY).
     TransferRequested {
@@ -1986,6 +1994,37 @@ impl UaCore {
     }
 }
 
+/// The key an INFO carries: `Signal=5` in `application/dtmf-relay` (also `Signal=10` / `11`
+/// for `*` / `#`, as Cisco and Asterisk send), or the bare key in `application/dtmf`.
+fn info_dtmf(msg: &SipMessage) -> Option<char> {
+    let ct = msg.content_type()?.ok()?;
+    let body = std::str::from_utf8(msg.body()).ok()?;
+    let value = if ct.is("application", "dtmf-relay") {
+        body.lines().find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            k.trim().eq_ignore_ascii_case("signal").then(|| v.trim())
+        })?
+    } else if ct.is("application", "dtmf") {
+        body.trim()
+    } else {
+        return None;
+    };
+    match value {
+        "10" => Some('*'),
+        "11" => Some('#'),
+        "12" => Some('A'),
+        "13" => Some('B'),
+        "14" => Some('C'),
+        "15" => Some('D'),
+        "16" => Some('R'),
+        v if v.len() == 1 => {
+            let c = v.chars().next()?.to_ascii_uppercase();
+            matches!(c, '0'..='9' | '*' | '#' | 'A'..='D' | 'R').then_some(c)
+        }
+        _ => None,
+    }
+}
+
 /// An SDP answer in a provisional response (early media).
 fn early_answer(call: &mut Call, msg: &SipMessage) -> Option<NegotiatedMedia> {
     if !msg.has_sdp() {
@@ -2299,6 +2338,9 @@ impl UaCore {
             Method::Info => {
                 let r = ok(self).build();
                 self.respond(now, tx, r);
+                if let Some(digit) = info_dtmf(&msg) {
+                    self.emit(CoreEvent::DtmfReceived { call: key, digit });
+                }
             }
             Method::Message => {
                 let r = ok(self).build();

@@ -601,6 +601,11 @@ impl Driver {
                     let _ = r.send(Ok(success));
                 }
             }
+            CoreEvent::DtmfReceived { call, digit } => {
+                if let Some(shared) = st.calls.get(&call) {
+                    shared.push_info_dtmf(digit);
+                }
+            }
             CoreEvent::TransferRequested { call, target } => {
                 self.on_referred(st, call, &target);
             }

@@ -843,3 +843,50 @@ fn shutdown_ends_ringing_calls_with_480_and_answered_ones_with_bye() {
         assert!(ev.iter().any(|e| matches!(e, CoreEvent::StateChanged { call: c, reason: Some(EndReason::Shutdown), .. } if *c == call)), "{ev:?}");
     }
 }
+
+#[test]
+fn sip_info_dtmf_is_reported() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, ringing) = ring(&mut core, now, invite("c11", OFFER));
+    core.answer(now, call, 30022).unwrap();
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("ACK", "c11", &tag, 10, "", ""), alice());
+    sent(&mut core);
+    events(&mut core);
+    let info = |seq: u32, ct: &str, body: &str| {
+        let m = in_dialog("INFO", "c11", &tag, seq, "", "");
+        let text = String::from_utf8_lossy(m.as_bytes()).replace(
+            "Content-Length: 0\r\n\r\n",
+            &format!(
+                "Content-Type: {ct}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            ),
+        );
+        SipMessage::parse(Bytes::from(text)).unwrap()
+    };
+    let cases = [
+        (
+            "application/dtmf-relay",
+            "Signal=5\r\nDuration=160\r\n",
+            Some('5'),
+        ),
+        (
+            "application/dtmf-relay",
+            "Signal= 11\r\nDuration=100\r\n",
+            Some('#'),
+        ),
+        ("application/dtmf", "a", Some('A')),
+        ("application/dtmf-relay", "Signal=x\r\n", None),
+        ("text/plain", "5", None),
+    ];
+    for (i, (ct, body, want)) in cases.into_iter().enumerate() {
+        core.handle_incoming(now, info(11 + i as u32, ct, body), alice());
+        assert_eq!(code(&sent(&mut core)[0]), 200);
+        let got = events(&mut core).into_iter().find_map(|e| match e {
+            CoreEvent::DtmfReceived { digit, .. } => Some(digit),
+            _ => None,
+        });
+        assert_eq!(got, want, "{ct} {body:?}");
+    }
+}

@@ -65,8 +65,16 @@ fn bench(c: &mut Criterion) {
     });
 
     let invite = request("INVITE", "z9hG4bKbench2");
-    let ringing = invite.response(SipStatus::RINGING).to_tag("u").build().unwrap();
-    let busy = invite.response(SipStatus::BUSY_HERE).to_tag("u").build().unwrap();
+    let ringing = invite
+        .response(SipStatus::RINGING)
+        .to_tag("u")
+        .build()
+        .unwrap();
+    let busy = invite
+        .response(SipStatus::BUSY_HERE)
+        .to_tag("u")
+        .build()
+        .unwrap();
     let ack = SipMessage::parse(Bytes::from(
         invite
             .to_string()
@@ -83,7 +91,10 @@ fn bench(c: &mut Criterion) {
             };
             l.respond(now, key, ringing.clone()).unwrap();
             l.respond(now, key, busy.clone()).unwrap();
-            assert!(matches!(l.receive(now, ack.clone(), udp), Received::Absorbed));
+            assert!(matches!(
+                l.receive(now, ack.clone(), udp),
+                Received::Absorbed
+            ));
             now += Duration::from_secs(6);
             l.handle_timeout(now);
             drain(&mut l);

@@ -38,7 +38,9 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("call_setup_teardown_udp", |b| {
         b.iter(|| {
-            let call = alice.call(now, "sip:bob@127.0.0.1:5064", 30000, &[]).unwrap();
+            let call = alice
+                .call(now, "sip:bob@127.0.0.1:5064", 30000, &[])
+                .unwrap();
             pump(now, &mut alice, a_addr, &mut bob);
             let incoming = loop {
                 match bob.poll_event() {

@@ -874,3 +874,19 @@ async fn ipv6_call_on_loopback() {
     a.stop().await;
     b.stop().await;
 }
+
+/// A TLS peer whose certificate we do not trust: the call fails at once with a transport
+/// error (no fallback to TCP, pyVoIP's ALLOW_TLS_FALLBACK is off).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn untrusted_tls_peer_fails_the_call() {
+    let b = stream_phone("bob", TransportMode::Tls).await;
+    let a = VoipPhone::new(params("alice", TransportMode::Tls).build().unwrap()).unwrap();
+    a.start().await.unwrap();
+    let out = a.call(&b.sip_uri().unwrap(), None).await.unwrap();
+    out.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    assert_eq!(out.end_reason(), Some(EndReason::TransportError));
+    a.stop().await;
+    b.stop().await;
+}

@@ -193,11 +193,11 @@ fn ours_with(b: &Bytes, full: bool, read_sdp: bool) -> Digest {
             let a = a.unwrap();
             d += a.realm().unwrap().len() + a.nonce().unwrap().len();
         }
-        if let Some(sdp) = read_sdp.then(|| m.sdp()).flatten() {
+        if let Some(sdp) = read_sdp.then(|| m.sdp_view()).flatten() {
             let sdp = sdp.unwrap();
-            for media in &sdp.media {
-                d += usize::from(media.port);
-                d += sdp.connection_for(media).unwrap().ip().is_some() as usize;
+            for media in sdp.media() {
+                d += usize::from(media.port());
+                d += sdp.connection_for(&media).unwrap().unwrap().ip().is_some() as usize;
             }
         }
     }
@@ -266,8 +266,16 @@ fn rsip_parse(b: &Bytes, full: bool) -> Digest {
     let m = rsip::SipMessage::try_from(b.as_ref()).unwrap();
     let via = m.via_header().unwrap().typed().unwrap();
     let mut d = via.branch().map_or(0, |b| b.to_string().len())
-        + m.from_header().unwrap().tag().unwrap().map_or(0, |t| t.value().len())
-        + m.to_header().unwrap().tag().unwrap().map_or(0, |t| t.value().len())
+        + m.from_header()
+            .unwrap()
+            .tag()
+            .unwrap()
+            .map_or(0, |t| t.value().len())
+        + m.to_header()
+            .unwrap()
+            .tag()
+            .unwrap()
+            .map_or(0, |t| t.value().len())
         + m.call_id_header().unwrap().value().len()
         + m.cseq_header().unwrap().seq().unwrap() as usize;
     if full {

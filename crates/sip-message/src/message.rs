@@ -841,7 +841,9 @@ impl SipMessage {
         };
         // Fast path for the usual spelling; anything else goes through the parser.
         let v = scan::trim_lws(v);
-        if v.len() >= 15 && v[..15].eq_ignore_ascii_case(b"application/sdp") {
+        if v.len() >= 15
+            && (v[..15] == *b"application/sdp" || v[..15].eq_ignore_ascii_case(b"application/sdp"))
+        {
             let rest = scan::trim_lws(&v[15..]);
             if rest.is_empty() || rest[0] == b';' {
                 return true;
@@ -857,6 +859,15 @@ impl SipMessage {
             return None;
         }
         Some(crate::sdp::parse_at(self.body(), self.body_start as usize))
+    }
+
+    /// Like [`SipMessage::sdp`], but only checks and indexes the body: a
+    /// [`crate::sdp::SdpView`] allocates nothing and parses fields when they are read.
+    pub fn sdp_view(&self) -> Option<Result<crate::sdp::SdpView<'_>>> {
+        if self.body().is_empty() || !self.has_sdp() {
+            return None;
+        }
+        Some(crate::sdp::view_at(self.body(), self.body_start as usize))
     }
 
     /// The whole message as received (from the start line to the end of the body).

@@ -369,3 +369,33 @@ pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
     }
     s
 }
+
+/// A dotted-quad IPv4 address at the start of `b`, ending at the end of `b` or at a `stop`
+/// byte, read exactly as `Ipv4Addr::from_str` reads it (four 1-3 digit octets up to 255, no
+/// leading zeros). `None` for anything else. The std parser is generic over address kinds
+/// and costs several times more on the addresses every SIP and SDP message carries.
+pub(crate) fn parse_ipv4(b: &[u8], stop: u8) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (n, o) in octets.iter_mut().enumerate() {
+        let start = i;
+        let mut v = 0u32;
+        while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
+            v = v * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        let len = i - start;
+        let sep = b.get(i).copied();
+        let sep_ok = if n == 3 {
+            sep.is_none() || sep == Some(stop)
+        } else {
+            sep == Some(b'.')
+        };
+        if len == 0 || !sep_ok || v > 255 || (len > 1 && b[start] == b'0') {
+            return None;
+        }
+        *o = v as u8;
+        i += 1;
+    }
+    Some(std::net::Ipv4Addr::from(octets))
+}

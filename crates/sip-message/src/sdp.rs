@@ -16,6 +16,11 @@
 //! assert_eq!(SessionDescription::parse(&sdp.to_string()).unwrap(), sdp);
 //! ```
 
+mod view;
+
+pub(crate) use view::view_at;
+pub use view::{MediaView, MediaViews, SdpLines, SdpView};
+
 use crate::error::{Error, Result};
 use std::borrow::Cow;
 use std::fmt;
@@ -134,9 +139,27 @@ impl Connection<'_> {
 
     /// The IP address (without `/ttl`), if it is one.
     pub fn ip(&self) -> Option<IpAddr> {
-        let a = &*self.address;
-        split_once_byte(a, b'/').map_or(a, |(h, _)| h).parse().ok()
+        parse_ip(&self.address)
     }
+}
+
+/// The text of `address` before any `/` as an IP address, exactly as `IpAddr::from_str`
+/// reads it; dotted quads (the usual SDP address) skip the generic parser, which costs
+/// several times more.
+fn parse_ip(address: &str) -> Option<IpAddr> {
+    match crate::scan::parse_ipv4(address.as_bytes(), b'/') {
+        Some(ip) => Some(IpAddr::V4(ip)),
+        None => slow_ip(address),
+    }
+}
+
+/// `IpAddr::from_str` of the text before any `/`.
+#[cold]
+fn slow_ip(address: &str) -> Option<IpAddr> {
+    split_once_byte(address, b'/')
+        .map_or(address, |(h, _)| h)
+        .parse()
+        .ok()
 }
 
 /// `b=<bwtype>:<bandwidth>`
@@ -289,6 +312,28 @@ fn static_rtpmap(pt: u8) -> Option<RtpMap<'static>> {
     })
 }
 
+/// Parses an `a=rtpmap` value: `<pt> <encoding>/<clock rate>[/<channels>]`.
+fn rtpmap_value(v: &str) -> Option<RtpMap<'_>> {
+    let (pt, rest) = split_once_byte(v, b' ')?;
+    let (encoding, rest) = split_once_byte(rest.trim(), b'/')?;
+    let (clock_rate, channels) = match split_once_byte(rest, b'/') {
+        Some((r, c)) => (r.parse().ok()?, Some(c.parse().ok()?)),
+        None => (rest.parse().ok()?, None),
+    };
+    Some(RtpMap {
+        payload_type: pt.parse().ok()?,
+        encoding,
+        clock_rate,
+        channels,
+    })
+}
+
+/// The parameters of an `a=fmtp` value (`<pt> <params>`) if it is for `pt`.
+fn fmtp_value(v: &str, pt: u8) -> Option<&str> {
+    let (p, params) = split_once_byte(v, b' ')?;
+    (p.parse() == Ok(pt)).then(|| params.trim())
+}
+
 fn direction_in(attrs: &[Attribute<'_>]) -> Option<Direction> {
     attrs
         .iter()
@@ -367,21 +412,7 @@ impl<'a> Media<'a> {
         self.attributes
             .iter()
             .filter(|a| a.name == "rtpmap")
-            .filter_map(|a| {
-                let v = a.value.as_deref()?;
-                let (pt, rest) = split_once_byte(v, b' ')?;
-                let (encoding, rest) = split_once_byte(rest.trim(), b'/')?;
-                let (clock_rate, channels) = match split_once_byte(rest, b'/') {
-                    Some((r, c)) => (r.parse().ok()?, Some(c.parse().ok()?)),
-                    None => (rest.parse().ok()?, None),
-                };
-                Some(RtpMap {
-                    payload_type: pt.parse().ok()?,
-                    encoding,
-                    clock_rate,
-                    channels,
-                })
-            })
+            .filter_map(|a| rtpmap_value(a.value.as_deref()?))
     }
 
     /// The `a=fmtp` parameters for a payload type.
@@ -389,9 +420,7 @@ impl<'a> Media<'a> {
         self.attributes
             .iter()
             .filter(|a| a.name == "fmtp")
-            .filter_map(|a| split_once_byte(a.value.as_deref()?, b' '))
-            .find(|(p, _)| p.parse() == Ok(pt))
-            .map(|(_, v)| v.trim())
+            .find_map(|a| fmtp_value(a.value.as_deref()?, pt))
     }
 
     /// `a=ptime` in milliseconds.
@@ -627,28 +656,8 @@ pub(crate) fn parse_at(body: &[u8], base: usize) -> Result<SessionDescription<'_
             if b[0] != b'o' {
                 return Err(err(off, "o= after v="));
             }
-            let mut it = fields(v);
-            let mut f = [""; 6];
-            for x in f.iter_mut() {
-                *x = it.next().unwrap_or("");
-            }
-            if it.next().is_some() || f.iter().any(|x| x.is_empty()) {
-                return Err(err(vo, "six space-separated origin fields"));
-            }
-            if !f[1].bytes().all(|c| c.is_ascii_digit())
-                || !f[2].bytes().all(|c| c.is_ascii_digit())
-            {
-                return Err(err(vo, "numeric session id and version"));
-            }
             sd = Some(SessionDescription {
-                origin: Origin {
-                    username: Cow::Borrowed(f[0]),
-                    session_id: Cow::Borrowed(f[1]),
-                    session_version: Cow::Borrowed(f[2]),
-                    net_type: Cow::Borrowed(f[3]),
-                    addr_type: Cow::Borrowed(f[4]),
-                    address: Cow::Borrowed(f[5]),
-                },
+                origin: parse_origin(v).map_err(|e| err(vo, e))?,
                 session_name: Cow::Borrowed(""),
                 information: None,
                 uri: None,
@@ -754,17 +763,48 @@ pub(crate) fn parse_at(body: &[u8], base: usize) -> Result<SessionDescription<'_
     Ok(s)
 }
 
-fn parse_connection(v: &str) -> Option<Connection<'_>> {
-    let mut f = fields(v);
-    let (n, a, addr) = (f.next()?, f.next()?, f.next()?);
-    if f.next().is_some() || n.is_empty() || a.is_empty() || addr.is_empty() {
+/// The six `o=` fields; the error is what was expected.
+fn parse_origin(v: &str) -> std::result::Result<Origin<'_>, &'static str> {
+    let mut it = fields(v);
+    let mut f = [""; 6];
+    for x in f.iter_mut() {
+        *x = it.next().unwrap_or("");
+    }
+    if it.next().is_some() || f.iter().any(|x| x.is_empty()) {
+        return Err("six space-separated origin fields");
+    }
+    if !f[1].bytes().all(|c| c.is_ascii_digit()) || !f[2].bytes().all(|c| c.is_ascii_digit()) {
+        return Err("numeric session id and version");
+    }
+    Ok(Origin {
+        username: Cow::Borrowed(f[0]),
+        session_id: Cow::Borrowed(f[1]),
+        session_version: Cow::Borrowed(f[2]),
+        net_type: Cow::Borrowed(f[3]),
+        addr_type: Cow::Borrowed(f[4]),
+        address: Cow::Borrowed(f[5]),
+    })
+}
+
+/// The three `c=` fields, the address not checked.
+fn connection_fields(v: &str) -> Option<Connection<'_>> {
+    let (n, rest) = split_once_byte(v, b' ')?;
+    let (a, addr) = split_once_byte(rest, b' ')?;
+    if n.is_empty() || a.is_empty() || addr.is_empty() || find_byte(addr, b' ').is_some() {
         return None;
     }
-    let c = Connection {
+    Some(Connection {
         net_type: Cow::Borrowed(n),
         addr_type: Cow::Borrowed(a),
         address: Cow::Borrowed(addr),
-    };
+    })
+}
+
+/// The three `c=` fields; an `IN IP4`/`IN IP6` address that looks like an IP address must be
+/// one.
+fn parse_connection(v: &str) -> Option<Connection<'_>> {
+    let c = connection_fields(v)?;
+    let (n, a, addr) = (&*c.net_type, &*c.addr_type, &*c.address);
     // IP4/IP6 addresses must be addresses (a FQDN is allowed by RFC 8866 but a broken
     // address is not).
     let host = split_once_byte(addr, b'/').map_or(addr, |(h, _)| h);
@@ -776,20 +816,96 @@ fn parse_connection(v: &str) -> Option<Connection<'_>> {
     Some(c)
 }
 
-fn parse_media(v: &str) -> Option<Media<'_>> {
-    let mut f = fields(v).filter(|x| !x.is_empty());
-    let kind = f.next()?;
-    let port_s = f.next()?;
-    let (port, port_count) = match split_once_byte(port_s, b'/') {
-        Some((p, n)) => (p.parse().ok()?, Some(n.parse().ok()?)),
-        None => (port_s.parse().ok()?, None),
+/// The fields of an `m=` line, formats as one space-separated string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct MediaLine<'a> {
+    kind: &'a str,
+    port: u16,
+    port_count: Option<u16>,
+    protocol: &'a str,
+    formats: &'a str,
+}
+
+/// Parses `<media> <port>[/<count>] <proto> <fmt> ...` (runs of spaces allowed).
+fn parse_media_line(v: &str) -> Option<MediaLine<'_>> {
+    let b = v.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    let skip_spaces = |i: &mut usize| {
+        while *i < n && b[*i] == b' ' {
+            *i += 1;
+        }
     };
-    let protocol = f.next()?;
-    let mut formats: Vec<Cow<'_, str>> = Vec::with_capacity(8);
-    formats.extend(f.map(Cow::Borrowed));
-    if formats.is_empty() {
+    let to_space = |i: &mut usize| {
+        while *i < n && b[*i] != b' ' {
+            *i += 1;
+        }
+    };
+    // Decimal digits only (a sign is not a port), leading zeros allowed.
+    let number = |i: &mut usize| -> Option<u16> {
+        let start = *i;
+        let mut value = 0u32;
+        while *i < n && b[*i].is_ascii_digit() {
+            value = value * 10 + u32::from(b[*i] - b'0');
+            if value > u32::from(u16::MAX) {
+                return None;
+            }
+            *i += 1;
+        }
+        (*i > start).then_some(value as u16)
+    };
+    skip_spaces(&mut i);
+    let kind_start = i;
+    to_space(&mut i);
+    let kind = v.get(kind_start..i)?;
+    skip_spaces(&mut i);
+    let port = number(&mut i)?;
+    let port_count = if b.get(i) == Some(&b'/') {
+        i += 1;
+        Some(number(&mut i)?)
+    } else {
+        None
+    };
+    if b.get(i) != Some(&b' ') {
         return None;
     }
+    skip_spaces(&mut i);
+    let protocol_start = i;
+    to_space(&mut i);
+    let protocol = v.get(protocol_start..i)?;
+    skip_spaces(&mut i);
+    let mut end = n;
+    while end > i && b[end - 1] == b' ' {
+        end -= 1;
+    }
+    let formats = v.get(i..end)?;
+    if kind.is_empty() || protocol.is_empty() || formats.is_empty() {
+        return None;
+    }
+    Some(MediaLine {
+        kind,
+        port,
+        port_count,
+        protocol,
+        formats,
+    })
+}
+
+/// The formats of an `m=` line (`formats` as in [`MediaLine`]).
+fn format_fields(formats: &str) -> impl Iterator<Item = &str> {
+    fields(formats).filter(|x| !x.is_empty())
+}
+
+fn parse_media(v: &str) -> Option<Media<'_>> {
+    let MediaLine {
+        kind,
+        port,
+        port_count,
+        protocol,
+        formats: fmts,
+    } = parse_media_line(v)?;
+    let mut formats: Vec<Cow<'_, str>> = Vec::with_capacity(8);
+    formats.extend(format_fields(fmts).map(Cow::Borrowed));
     Some(Media {
         kind: Cow::Borrowed(kind),
         port,
@@ -957,6 +1073,67 @@ a=ptime:20\r\na=maxptime:40\r\nm=video 0/2 RTP/AVP 31\r\na=inactive\r\n";
         assert!(
             SessionDescription::parse("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nq=unknown\r\n")
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn ip_fast_path_matches_std() {
+        for s in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1..2.3",
+            "1.2.3.",
+            ".1.2.3",
+            "1.2.3.0004",
+            "1000.1.1.1",
+            "",
+            ".",
+            "::1",
+            "::ffff:1.2.3.4",
+            "1.2.3.04",
+            "10.0.0.12",
+            "224.2.1.1/127/3",
+            "::1/2",
+            "/",
+        ] {
+            let host = s.split('/').next().unwrap();
+            assert_eq!(parse_ip(s), host.parse().ok(), "{s:?}");
+        }
+        // Pseudo-random strings over the characters that matter, against std.
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..50_000 {
+            let mut s = String::new();
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            for k in 0..(x % 17) {
+                s.push(b"0123456789.0/.25"[((x >> (4 * k)) & 15) as usize] as char);
+            }
+            let host = s.split('/').next().unwrap();
+            assert_eq!(parse_ip(&s), host.parse().ok(), "{s:?}");
+            let v4 = crate::scan::parse_ipv4(s.as_bytes(), b'/');
+            assert_eq!(v4, host.parse().ok(), "{s:?}");
+        }
+        for (line, port) in [
+            ("audio +4000 RTP/AVP 0", None),
+            ("audio 04000 RTP/AVP 0", Some(4000)),
+            ("audio 65536 RTP/AVP 0", None),
+            ("audio 65535/2  RTP/AVP  0 8 ", Some(65535)),
+            ("audio 4000/ RTP/AVP 0", None),
+            ("audio 4000x RTP/AVP 0", None),
+            ("audio 4000 RTP/AVP ", None),
+        ] {
+            assert_eq!(parse_media_line(line).map(|m| m.port), port, "{line:?}");
+        }
+        let m = parse_media_line("  video 0/2  RTP/AVP  31 32  ").unwrap();
+        assert_eq!(
+            (m.kind, m.port, m.port_count, m.protocol, m.formats),
+            ("video", 0, Some(2), "RTP/AVP", "31 32")
         );
     }
 

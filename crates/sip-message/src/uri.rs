@@ -152,9 +152,8 @@ pub(crate) fn parse_host<'a>(c: &mut Cursor<'a>) -> Result<Host<'a>> {
         return Err(c.err("a host name or address"));
     }
     if name.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
-        let ip = name_str
-            .parse::<Ipv4Addr>()
-            .map_err(|_| c.err_at(start, "an IPv4 address"))?;
+        // `name` holds only digits and dots, so the quad must end at its end.
+        let ip = scan::parse_ipv4(name, b'/').ok_or_else(|| c.err_at(start, "an IPv4 address"))?;
         return Ok(Host::Ipv4(ip));
     }
     // Labels must be non-empty (a single trailing dot is allowed: `example.com.`).

@@ -34,7 +34,8 @@
 //!   [`EndReason::Busy`]; other failures -> Ended with [`EndReason::Rejected`];
 //!   [`cancel`](UaCore::cancel) sends CANCEL (after a provisional response, RFC 3261 §9.1).
 //! * **Hang-up**: BYE in the dialog (To tag, next CSeq, route set), re-sent with
-//!   credentials when challenged.
+//!   credentials when challenged; held back while our `2xx` waits for its ACK (RFC 3261
+//!   §15), sent once the ACK comes or the `2xx` retransmissions give up.
 //! * **Transfer** ([`transfer`](UaCore::transfer)): REFER; blind: done on `2xx`, then BYE;
 //!   attended: waits for the NOTIFY whose `message/sipfrag` carries a final status, and
 //!   keeps the call when it failed. [`CoreEvent::TransferResult`] says how it went.
@@ -435,6 +436,11 @@ struct Call {
     /// The local RTP port (for SDP).
     rtp_port: u16,
     ended_at: Option<Instant>,
+    /// Our 2xx to the peer's INVITE is not ACKed yet: a BYE must wait (RFC 3261 §15).
+    ack_pending: bool,
+    /// A BYE built while `ack_pending`: sent when the ACK arrives, or when the 2xx's
+    /// retransmissions give up (NoAck), or at the latest when the call is forgotten.
+    deferred_bye: Option<(SipMessage, Target)>,
 }
 
 /// The sans-IO user agent; see the [module documentation](self).
@@ -554,10 +560,17 @@ impl UaCore {
         v
     }
 
-    /// Requests of ours still waiting for a final response, INVITEs excepted (a stopping
-    /// phone waits for its BYEs and REGISTER to be answered).
+    /// Requests of ours still waiting for a final response, INVITEs excepted, plus BYEs
+    /// held back until the peer ACKs our 2xx (a stopping phone waits for its BYEs and
+    /// REGISTER to be answered).
     pub fn pending_requests(&self) -> usize {
-        self.purposes
+        let held = self
+            .calls
+            .values()
+            .filter(|c| c.deferred_bye.is_some())
+            .count();
+        held + self
+            .purposes
             .values()
             .filter(|p| !matches!(p, Purpose::Invite(_) | Purpose::ReInvite(_)))
             .count()
@@ -633,6 +646,8 @@ impl UaCore {
                 break;
             }
             self.ended.pop_front();
+            // A BYE still waiting for an ACK (the NoAck normally came first): send it.
+            self.ack_settled(now, k);
             if let Some(c) = self.calls.remove(&k) {
                 self.index.remove(&(
                     c.invite.call_id().unwrap_or_default().to_owned(),
@@ -1031,6 +1046,8 @@ impl UaCore {
                 referred_from,
                 rtp_port,
                 ended_at: None,
+                ack_pending: false,
+                deferred_bye: None,
             },
         );
         Ok(key)
@@ -1109,6 +1126,9 @@ impl UaCore {
             d.confirm();
         }
         self.tl.respond(now, tx, ok)?;
+        if let Some(c) = self.calls.get_mut(&key) {
+            c.ack_pending = true;
+        }
         self.set_state(now, key, CallState::Answered, None, None);
         if let Some(media) = media {
             self.emit(CoreEvent::MediaNegotiated { call: key, media });
@@ -1196,7 +1216,9 @@ impl UaCore {
         Ok(())
     }
 
-    /// Hangs up an answered call (BYE).
+    /// Hangs up an answered call (BYE). The call ends now; when we answered it and the
+    /// caller has not ACKed our `200` yet, the BYE is held until the ACK arrives (or the
+    /// `200`'s retransmissions give up), as RFC 3261 §15 requires.
     ///
     /// # Errors
     /// [`Error::InvalidState`] unless answered.
@@ -1213,6 +1235,10 @@ impl UaCore {
         Ok(())
     }
 
+    /// Sends the BYE of `key`'s dialog; while the peer has not ACKed our 2xx the BYE is
+    /// built now (the dialog ends now) but held back until the ACK comes (RFC 3261 §15:
+    /// "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has received
+    /// an ACK for its 2xx response or until the server transaction times out").
     fn send_bye(&mut self, now: Instant, key: CallKey) {
         let Some(call) = self.calls.get_mut(&key) else {
             return;
@@ -1230,8 +1256,33 @@ impl UaCore {
             return;
         };
         let target = self.dialog_target(&self.calls[&key]);
+        if let Some(call) = self.calls.get_mut(&key)
+            && call.ack_pending
+        {
+            call.deferred_bye = Some((bye, target));
+            return;
+        }
+        self.transmit_bye(now, bye, target);
+    }
+
+    fn transmit_bye(&mut self, now: Instant, bye: SipMessage, target: Target) {
         if let Ok(tx) = self.tl.send_request(now, bye, target) {
             self.purposes.insert(tx, Purpose::Bye);
+        }
+    }
+
+    /// Our 2xx was ACKed, or its retransmissions gave up: a held-back BYE may go now.
+    fn ack_settled(&mut self, now: Instant, key: CallKey) -> bool {
+        let Some(call) = self.calls.get_mut(&key) else {
+            return false;
+        };
+        call.ack_pending = false;
+        match call.deferred_bye.take() {
+            Some((bye, target)) => {
+                self.transmit_bye(now, bye, target);
+                true
+            }
+            None => false,
         }
     }
 
@@ -1520,7 +1571,10 @@ impl UaCore {
                 }
                 TransactionEvent::NoAck { key } => {
                     if let Some(k) = self.call_by_server_tx(key) {
-                        self.send_bye(now, k);
+                        // A BYE held back for the ACK goes now; else we end the call.
+                        if !self.ack_settled(now, k) {
+                            self.send_bye(now, k);
+                        }
                         self.set_state(now, k, CallState::Ended, Some(EndReason::Timeout), None);
                     }
                 }
@@ -2228,6 +2282,8 @@ impl UaCore {
                 referred_from: None,
                 rtp_port: 0,
                 ended_at: None,
+                ack_pending: false,
+                deferred_bye: None,
             },
         );
         self.emit(CoreEvent::IncomingCall {
@@ -2243,6 +2299,10 @@ impl UaCore {
         let Some(key) = self.index.get(&(id.call_id, id.local_tag)).copied() else {
             return;
         };
+        if self.calls.get(&key).is_some_and(|c| c.ack_pending) && self.ack_settled(now, key) {
+            // We hung up before this ACK: the call is over, its SDP answer moot.
+            return;
+        }
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };

@@ -5,8 +5,9 @@
 //! needs are read from it:
 //! - `basic`: top Via branch, From tag, To tag, Call-ID, CSeq number;
 //! - `full`: `basic` plus the Contact URI, the auth parameters (realm, nonce) and, for
-//!   `sip-message` only, the SDP connection address and media ports (the other crates
-//!   have no SDP parser, so their `full` figure does less work).
+//!   `sip-message` only, the SDP connection address and media ports, read through the
+//!   allocation-free `SipMessage::sdp_view` (the other crates have no SDP parser, so their
+//!   `full` figure does less work).
 //!
 //! `cargo bench -p voip-benches --bench sip_parse`; results in `docs/benchmarks.md`.
 
@@ -168,6 +169,9 @@ CSeq: 314159 INVITE
 /// What every parser returns: lengths and numbers of what it read, so nothing is elided.
 type Digest = usize;
 
+/// One parser under test: message, `full` variant -> digest.
+type ParseFn = fn(&Bytes, bool) -> Digest;
+
 fn ours(b: &Bytes, full: bool) -> Digest {
     ours_with(b, full, full)
 }
@@ -328,10 +332,10 @@ fn ezk_parse(b: &Bytes, full: bool) -> Digest {
         + body.len()
         + line.is_request() as usize;
     if full {
-        if let Some(Ok(c)) = headers.try_get_named::<Contact>() {
-            if let ezk_sip_types::uri::SipUriUserPart::User(u) = &c.uri.uri.user_part {
-                d += u.len();
-            }
+        if let Some(Ok(c)) = headers.try_get_named::<Contact>()
+            && let ezk_sip_types::uri::SipUriUserPart::User(u) = &c.uri.uri.user_part
+        {
+            d += u.len();
         }
         use ezk_sip_types::header::typed::{AuthChallenge, AuthResponse};
         if headers.contains(&Name::AUTHORIZATION) {
@@ -347,7 +351,7 @@ fn ezk_parse(b: &Bytes, full: bool) -> Digest {
 }
 
 fn bench(c: &mut Criterion) {
-    let parsers: [(&str, fn(&Bytes, bool) -> Digest); 4] = [
+    let parsers: [(&str, ParseFn); 4] = [
         ("sip-message", ours),
         ("rsipstack", rsipstack_parse),
         ("rsip", rsip_parse),
@@ -381,7 +385,7 @@ fn count_mode(spec: &str) {
     let [parser, message, variant, iters] = parts[..] else {
         panic!("SIP_PARSE_COUNT=<parser>/<message>/<basic|full>/<iterations>");
     };
-    let f: fn(&Bytes, bool) -> Digest = match parser {
+    let f: ParseFn = match parser {
         "sip-message" => ours,
         "sip-message-no-sdp" => ours_no_sdp,
         "rsipstack" => rsipstack_parse,

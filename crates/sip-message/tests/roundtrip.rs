@@ -2,7 +2,7 @@
 //! for URIs, whole requests and responses, and SDP.
 
 use proptest::prelude::*;
-use sip_message::sdp::{Direction, Media, SessionDescription};
+use sip_message::sdp::{Direction, Media, SdpView, SessionDescription};
 use sip_message::{
     Bytes, Contact, HeaderName, Host, Method, NameAddr, RequestBuilder, SipMessage, SipStatus,
     SipUri, Transport, Uri, Via,
@@ -229,5 +229,20 @@ proptest! {
                 prop_assert_eq!(m.rtpmap(*pt).unwrap().clock_rate, 8000);
             }
         }
+        // The allocation-free view reads the same text the same way.
+        let view = SdpView::parse(&text).unwrap();
+        prop_assert_eq!(view.media_count(), back.media.len());
+        prop_assert_eq!(view.origin().unwrap(), back.origin.clone());
+        for (mv, m) in view.media().zip(&back.media) {
+            prop_assert_eq!((mv.kind(), mv.port()), (&*m.kind, m.port));
+            prop_assert_eq!(
+                view.connection_for(&mv).unwrap().unwrap().ip(),
+                back.connection_for(m).unwrap().ip()
+            );
+            prop_assert_eq!(view.direction_of(&mv), back.direction_of(m));
+            prop_assert_eq!(mv.ptime(), m.ptime());
+            prop_assert!(mv.rtpmaps().eq(m.rtpmaps()));
+        }
+        prop_assert_eq!(view.to_description().unwrap(), back);
     }
 }

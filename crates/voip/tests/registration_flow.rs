@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use credentials::{AuthPolicy, Authenticator, CredentialsManager};
 use sha2::{Digest as _, Sha256};
-use sip_message::{Bytes, HeaderName, Host, Method, SipMessage, Transport, Uri};
+use sip_message::{Bytes, Contact, HeaderName, Host, Method, SipMessage, Transport, Uri};
 use voip::auth::{AuthError, ClientAuth};
 use voip::dialog::SentBy;
 use voip::registration::{
@@ -587,13 +587,23 @@ fn unanswerable_challenge_fails_at_once() {
     assert_eq!(reg.state(), RegistrationState::Failed);
 }
 
+/// The URI of the one Contact of a REGISTER (panics on `*`, none, or several).
+fn only_binding(req: &SipMessage) -> String {
+    let contacts: Vec<_> = req.contacts().map(Result::unwrap).collect();
+    let [Contact::Address(only)] = contacts.as_slice() else {
+        panic!("one Contact address expected: {contacts:?}");
+    };
+    only.uri.to_string()
+}
+
 #[test]
 fn deregister_sends_expires_zero_and_waits_for_the_answer() {
     let mut reg = registration("s3cret");
     let mut registrar = Registrar::new("MD5");
     let t0 = Instant::now();
     reg.start(t0);
-    exchange(&mut reg, &mut registrar, t0);
+    let registered = exchange(&mut reg, &mut registrar, t0);
+    let our_contact = only_binding(registered.last().unwrap());
     events(&mut reg);
     let t1 = t0 + Duration::from_secs(10);
     reg.deregister(t1);
@@ -601,6 +611,10 @@ fn deregister_sends_expires_zero_and_waits_for_the_answer() {
     let out = next(&mut reg);
     assert_eq!(out.request.expires().unwrap().unwrap(), 0);
     assert_eq!(out.request.contact().unwrap().unwrap().expires(), Some(0));
+    // Exactly our binding goes: the Contact we registered, no `*`, no second Contact.
+    // (tshark labels this "remove 2 bindings": it counts a Contact with expires=0 once
+    // for the parameter and once more for `Expires: 0`.)
+    assert_eq!(only_binding(&out.request), our_contact);
     assert_eq!(out.request.call_id().unwrap(), reg.call_id());
     assert_eq!(out.request.cseq().unwrap().seq, 3);
     // The registrar challenges the deregistration too; answered, then 200.
@@ -608,6 +622,7 @@ fn deregister_sends_expires_zero_and_waits_for_the_answer() {
     let sent = exchange(&mut reg, &mut registrar, t1);
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].expires().unwrap().unwrap(), 0);
+    assert_eq!(only_binding(&sent[0]), our_contact);
     assert_eq!(
         events(&mut reg),
         [RegistrationEvent::Deregistered { confirmed: true }]

@@ -141,6 +141,19 @@ async fn registers_with_digest_dials_numbers_through_the_server_and_deregisters(
     let s = seen.lock().unwrap();
     let last = s.registers.last().unwrap();
     assert_eq!(last.expires().unwrap().unwrap(), 0, "stop() deregisters");
+    // Exactly the binding we registered: one Contact, ours, with expires=0 (no `*`).
+    let contacts: Vec<_> = last.contacts().map(Result::unwrap).collect();
+    assert_eq!(contacts.len(), 1, "{contacts:?}");
+    assert_eq!(contacts[0].expires(), Some(0));
+    assert_eq!(
+        contacts[0].uri().map(ToString::to_string),
+        s.registers[1]
+            .contact()
+            .unwrap()
+            .unwrap()
+            .uri()
+            .map(ToString::to_string)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,7 +44,8 @@ pub(crate) struct CallShared {
     pub(crate) stream: OnceLock<MediaStream>,
     pub(crate) info: Mutex<CallInfo>,
     pub(crate) commands: mpsc::Sender<Command>,
-    /// Keys received in SIP INFO requests (most PBXs use RFC 4733 instead).
+    /// Keys received in SIP INFO requests while the call had no media stream (with one,
+    /// they go into its DTMF buffer; most PBXs use RFC 4733 anyway).
     pub(crate) info_dtmf: Mutex<VecDeque<char>>,
     pub(crate) info_dtmf_ready: Notify,
 }
@@ -90,8 +91,14 @@ impl CallShared {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// A key from a SIP INFO.
+    /// A key from a SIP INFO: into the media stream's DTMF buffer when the call has one
+    /// (so [`Playback::until_dtmf`] barges in on it too), else kept here.
     pub(crate) fn push_info_dtmf(&self, digit: char) {
+        if let Some(stream) = self.stream.get()
+            && stream.push_received_dtmf(digit).is_ok()
+        {
+            return;
+        }
         let mut q = self.info_keys();
         if q.len() >= MAX_INFO_DTMF {
             q.pop_front();

@@ -799,3 +799,47 @@ async fn dtmf_sent_on_hold_goes_out_on_resume() {
     .unwrap();
     assert_eq!(got, "86");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_pushed_from_sip_info_barge_in_like_rtp_events() {
+    let mut config = MediaConfig::new(41150, 41159);
+    config.max_dtmf_digits = 4;
+    let engine = MediaEngine::new(config).unwrap();
+    let (ivr, _caller) = pair(&engine, AudioCodec::Pcmu, AudioCodec::Pcmu);
+    let prompt = vec![0x90u8; 5 * 8000];
+    let playback = ivr.play(&prompt);
+    let pusher = {
+        let ivr = ivr.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            ivr.push_received_dtmf('7').unwrap();
+        })
+    };
+    let digit = timeout(Duration::from_secs(3), playback.clone().until_dtmf())
+        .await
+        .expect("until_dtmf woke for the pushed key");
+    pusher.await.unwrap();
+    assert_eq!(digit, Some('7'));
+    assert!(playback.is_finished(), "the prompt was cut (barge-in)");
+
+    // next_dtmf and get_dtmf see pushed keys; lowercase letters are keys; junk is refused.
+    ivr.push_received_dtmf('#').unwrap();
+    assert_eq!(
+        timeout(Duration::from_secs(1), ivr.next_dtmf())
+            .await
+            .unwrap(),
+        Some('#')
+    );
+    assert!(matches!(
+        ivr.push_received_dtmf('x'),
+        Err(MediaError::InvalidDtmf('x'))
+    ));
+    for k in ['1', '2', '3', '4', 'a'] {
+        ivr.push_received_dtmf(k).unwrap();
+    }
+    assert_eq!(
+        ivr.get_dtmf(None),
+        "234A",
+        "bounded: the oldest key dropped"
+    );
+}

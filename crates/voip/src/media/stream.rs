@@ -783,6 +783,27 @@ impl MediaStream {
         }
     }
 
+    /// Adds a key received outside RTP (SIP INFO, `application/dtmf-relay`) to the DTMF
+    /// buffer, as if it had come as an RFC 4733 event: [`get_dtmf`](Self::get_dtmf),
+    /// [`next_dtmf`](Self::next_dtmf) and [`Playback::until_dtmf`] (barge-in) see it. The
+    /// buffer keeps [`MediaConfig::max_dtmf_digits`]; beyond it the oldest key is dropped.
+    ///
+    /// Errors: [`MediaError::InvalidDtmf`] for a character that is no DTMF key (`0`-`9`,
+    /// `*`, `#`, `A`-`D`, `R`; lowercase letters are accepted).
+    pub fn push_received_dtmf(&self, digit: char) -> Result<(), MediaError> {
+        let key = DtmfKey::from_char(digit).ok_or(MediaError::InvalidDtmf(digit))?;
+        let shared = self.shared();
+        {
+            let mut st = shared.lock();
+            if st.digits.len() >= shared.config.max_dtmf_digits.max(1) {
+                st.digits.pop_front();
+            }
+            st.digits.push_back(key.as_char());
+        }
+        shared.dtmf_ready.notify_waiters();
+        Ok(())
+    }
+
     /// Takes a received digit if one is waiting.
     pub(crate) fn pop_dtmf(&self) -> Option<char> {
         self.shared().lock().digits.pop_front()

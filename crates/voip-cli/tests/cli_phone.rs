@@ -1,0 +1,345 @@
+//! `voip answer`, `voip call` and `voip message` as separate processes talking over
+//! loopback: a WAV played by the caller is recorded by the answerer (and the other way),
+//! DTMF arrives, a MESSAGE is delivered; bad input fails with one line on stderr.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+const RATE: u32 = 8000;
+
+fn voip() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_voip"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A UDP port free right now on 127.0.0.1.
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("voip-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write_tone(path: &Path, freq: f64, ms: u32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for n in 0..RATE * ms / 1000 {
+        let t = f64::from(n) / f64::from(RATE);
+        w.write_sample((8000.0 * (2.0 * std::f64::consts::PI * freq * t).sin()) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// Milliseconds of the longest stretch of 20 ms blocks whose energy is mostly at `freq`.
+fn tone_ms(path: &Path, freq: f64) -> u32 {
+    let r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (RATE, 1, 16)
+    );
+    let s: Vec<f64> = r
+        .into_samples::<i16>()
+        .map(|x| f64::from(x.unwrap()))
+        .collect();
+    let coeff = 2.0 * (2.0 * std::f64::consts::PI * freq / f64::from(RATE)).cos();
+    let (mut best, mut run) = (0, 0);
+    for block in s.chunks_exact(160) {
+        let (mut s1, mut s2, mut energy) = (0.0, 0.0, 0.0);
+        for &x in block {
+            energy += x * x;
+            let s0 = x + coeff * s1 - s2;
+            s2 = s1;
+            s1 = s0;
+        }
+        let power = (s1 * s1 + s2 * s2 - coeff * s1 * s2) * 2.0 / 160.0;
+        if energy / 160.0 > 500.0f64.powi(2) && power / energy > 0.8 {
+            run += 20;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+/// A running `voip` whose stdout lines arrive on a channel (and are kept).
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn spawn(cmd: &mut Command) -> Running {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn voip");
+        let out = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (bounded) for a stdout line containing `needle`.
+    fn wait_line(&mut self, needle: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(needle) {
+                        return l;
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!("no line with {needle:?}; saw {:#?}", self.seen);
+                }
+            }
+        }
+    }
+
+    /// Waits (bounded; killed after) for the exit; the status, all stdout and stderr.
+    fn finish(mut self, limit: Duration) -> (ExitStatus, Vec<String>, String) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("voip did not exit in time; stdout so far {:#?}", self.seen);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        self.seen.extend(self.lines.try_iter().collect::<Vec<_>>());
+        // The reader thread may still be draining the pipe.
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.seen.push(l);
+        }
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        (status, std::mem::take(&mut self.seen), err)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(cmd: &mut Command, limit: Duration) -> (ExitStatus, Vec<String>, String) {
+    Running::spawn(cmd).finish(limit)
+}
+
+#[test]
+fn call_and_answer_processes_exchange_audio_dtmf_and_a_message() {
+    let dir = scratch("phone");
+    let caller_tone = dir.join("tone1k.wav");
+    let callee_tone = dir.join("tone500.wav");
+    let recorded = dir.join("answer.wav");
+    let caller_rec = dir.join("caller.wav");
+    write_tone(&caller_tone, 1000.0, 1000);
+    write_tone(&callee_tone, 500.0, 600);
+    let port = free_port();
+
+    let mut answer = Running::spawn(voip().args([
+        "answer",
+        "--calls",
+        "1",
+        "--user",
+        "bob",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--rtp-ports",
+        "45000-45499",
+        "--play",
+        callee_tone.to_str().unwrap(),
+        "--record",
+        recorded.to_str().unwrap(),
+    ]));
+    let listening = answer.wait_line("listening on", Duration::from_secs(10));
+    assert!(
+        listening.contains(&format!("sip:bob@127.0.0.1:{port}")),
+        "{listening}"
+    );
+    let uri = format!("sip:bob@127.0.0.1:{port}");
+
+    let (status, out, err) = run(
+        voip().args(["message", &uri, "hello bob", "--bind", "127.0.0.1"]),
+        Duration::from_secs(20),
+    );
+    assert!(status.success(), "{status:?} {out:?} {err}");
+    assert!(
+        out.iter().any(|l| l.contains("message delivered")),
+        "{out:?}"
+    );
+    answer.wait_line("message from", Duration::from_secs(5));
+    assert!(
+        answer.seen.last().unwrap().ends_with(": hello bob"),
+        "{:?}",
+        answer.seen
+    );
+
+    let (status, out, err) = run(
+        voip().args([
+            "call",
+            &uri,
+            "--user",
+            "alice",
+            "--bind",
+            "127.0.0.1",
+            "--rtp-ports",
+            "45500-45999",
+            "--play",
+            caller_tone.to_str().unwrap(),
+            "--dtmf",
+            "12",
+            "--record",
+            caller_rec.to_str().unwrap(),
+        ]),
+        Duration::from_secs(30),
+    );
+    assert!(status.success(), "{status:?} {out:#?} {err}");
+    for want in ["call: ANSWERED", "sent DTMF 12", "call: ENDED (we hung up)"] {
+        assert!(out.iter().any(|l| l == want), "{want}: {out:#?}");
+    }
+
+    let (status, seen, err) = answer.finish(Duration::from_secs(15));
+    assert!(status.success(), "{status:?} {seen:#?} {err}");
+    for want in [
+        "call 1: RINGING",
+        "call 1: ANSWERED",
+        "call 1: DTMF 1",
+        "call 1: DTMF 2",
+        "call 1: ENDED (the peer hung up)",
+        "call 1: DTMF received: 12",
+        "1 call(s) ended, 0 failed",
+    ] {
+        assert!(seen.iter().any(|l| l == want), "{want}: {seen:#?}");
+    }
+
+    // The answerer heard the caller's 1 kHz second; the caller heard the 500 Hz prompt.
+    let heard = tone_ms(&recorded, 1000.0);
+    assert!(
+        (900..=1000).contains(&heard),
+        "answerer heard 1 kHz for {heard} ms"
+    );
+    assert_eq!(
+        tone_ms(&recorded, 500.0),
+        0,
+        "the caller's side had no 500 Hz"
+    );
+    let heard = tone_ms(&caller_rec, 500.0);
+    assert!(
+        (400..=600).contains(&heard),
+        "caller heard 500 Hz for {heard} ms"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let dir = scratch("bad");
+    let wav16k = dir.join("16k.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    hound::WavWriter::create(&wav16k, spec)
+        .unwrap()
+        .finalize()
+        .unwrap();
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "call",
+                "sip:x@127.0.0.1:9",
+                "--play",
+                wav16k.to_str().unwrap(),
+            ],
+            "16000 Hz",
+        ),
+        (
+            &["call", "sip:x@127.0.0.1:9", "--dtmf", "1x"],
+            "not a DTMF key",
+        ),
+        (&["register"], "needs --server"),
+        (&["answer", "--rtp-ports", "9-1"], "--rtp-ports"),
+        (
+            &["message", "sip:x@127.0.0.1:9", "hi", "--bind", "nowhere"],
+            "--bind",
+        ),
+    ];
+    for (args, want) in cases {
+        let out: Output = voip().args(args).output().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unanswered_call_fails_with_exit_1() {
+    // Nobody listens on this port: the call cannot be answered within the ring timeout.
+    let port = free_port();
+    let (status, out, err) = run(
+        voip().args([
+            "call",
+            &format!("sip:nobody@127.0.0.1:{port}"),
+            "--bind",
+            "127.0.0.1",
+            "--rtp-ports",
+            "46000-46099",
+            "--ring-timeout",
+            "2",
+        ]),
+        Duration::from_secs(20),
+    );
+    assert_eq!(status.code(), Some(1), "{out:#?} {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("voip call: call not answered"), "{err}");
+}

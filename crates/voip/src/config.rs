@@ -78,6 +78,14 @@ pub struct VoipPhoneParameter {
     /// The host advertised to peers outside `bind_network`; without one such peers get a
     /// NAT error (pyVoIP's `NATError`).
     pub remote_hostname: Option<String>,
+    /// Follow the address the registrar saw us at (default on): when the Via `received`
+    /// / `rport` of a REGISTER's 2xx differ from our Contact, register again with a
+    /// Contact of that public address (and remove the old binding), as pjsua's contact
+    /// rewriting does. Only over UDP, and only when no NAT setting was given
+    /// ([`hostname`](Self::hostname), [`remote_hostname`](Self::remote_hostname), a
+    /// [`bind_network`](Self::bind_network) other than `0.0.0.0/0`): those say which host
+    /// to advertise, and they win. Calls keep the Contact of those settings.
+    pub nat_contact_rewrite: bool,
     /// UDP (default), TCP or TLS.
     pub transport_mode: TransportMode,
     /// TLS certificate chain (PEM) for accepting TLS connections.
@@ -136,6 +144,7 @@ impl std::fmt::Debug for VoipPhoneParameter {
             .field("bind_network", &self.bind_network)
             .field("hostname", &self.hostname)
             .field("remote_hostname", &self.remote_hostname)
+            .field("nat_contact_rewrite", &self.nat_contact_rewrite)
             .field("transport_mode", &self.transport_mode)
             .field("rtp_port_low", &self.rtp_port_low)
             .field("rtp_port_high", &self.rtp_port_high)
@@ -189,6 +198,7 @@ impl VoipPhoneParameter {
                 .unwrap_or_else(|_| IpNet::from(IpAddr::V4(Ipv4Addr::UNSPECIFIED))),
             hostname: None,
             remote_hostname: None,
+            nat_contact_rewrite: true,
             transport_mode: TransportMode::Udp,
             cert_file: None,
             key_file: None,
@@ -341,6 +351,13 @@ impl VoipPhoneParameterBuilder {
     /// `remote_hostname` advertised outside `bind_network`.
     pub fn remote_hostname(mut self, host: impl Into<String>) -> Self {
         self.params.remote_hostname = Some(host.into());
+        self
+    }
+
+    /// Whether to re-register with the public address the registrar reports
+    /// ([`VoipPhoneParameter::nat_contact_rewrite`], default on).
+    pub fn nat_contact_rewrite(mut self, on: bool) -> Self {
+        self.params.nat_contact_rewrite = on;
         self
     }
 

@@ -334,6 +334,10 @@ pub struct CoreConfig {
     pub credentials: CredentialsManager,
     /// User-Agent header.
     pub user_agent: String,
+    /// Re-register with the public address a REGISTER's 2xx reports (Via `received` /
+    /// `rport`) when it differs from our Contact; UDP only. See
+    /// [`VoipPhoneParameter::nat_contact_rewrite`](crate::VoipPhoneParameter::nat_contact_rewrite).
+    pub contact_rewrite: bool,
 }
 
 impl CoreConfig {
@@ -360,6 +364,7 @@ impl CoreConfig {
             auth_policy: AuthPolicy::default(),
             credentials: CredentialsManager::new(),
             user_agent: concat!("voip-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
+            contact_rewrite: true,
         }
     }
 
@@ -391,6 +396,11 @@ impl CoreConfig {
             auth_policy: p.auth_policy,
             credentials: p.credentials_manager.clone(),
             user_agent: p.user_agent.clone(),
+            // Explicit NAT settings say what to advertise: then we do not second-guess.
+            contact_rewrite: p.nat_contact_rewrite
+                && p.hostname.is_none()
+                && p.remote_hostname.is_none()
+                && p.bind_network.prefix_len() == 0,
         })
     }
 }
@@ -1699,9 +1709,42 @@ impl UaCore {
                 if let Some(reg) = &mut self.registration {
                     reg.handle_response(now, &msg);
                 }
+                self.follow_public_address(now);
             }
             Purpose::Bye | Purpose::Notify => {}
         }
+    }
+
+    /// NAT: the registrar saw our REGISTER come from another address than our Contact
+    /// (Via `received` / `rport`, RFC 3581): register that public address instead, so
+    /// that calls routed to our binding reach us (pjsua's and baresip's behaviour).
+    /// The new REGISTER also removes the old binding. Only over UDP (over TCP/TLS the
+    /// source port is the connection's, not where we listen).
+    fn follow_public_address(&mut self, now: Instant) {
+        if !self.config.contact_rewrite || self.config.transport != TransportMode::Udp {
+            return;
+        }
+        let Some(reg) = &mut self.registration else {
+            return;
+        };
+        if !reg.is_registered() {
+            return;
+        }
+        let Some((ip, rport)) = reg.public_address() else {
+            return;
+        };
+        let Some(current) = reg.config().contact.as_sip() else {
+            return;
+        };
+        let port = rport.unwrap_or(self.config.local_port);
+        if current.host == Host::from(ip) && current.port.unwrap_or(5060) == port {
+            return;
+        }
+        let mut uri = current.clone().into_owned();
+        uri.host = Host::from(ip);
+        uri.port = Some(port);
+        reg.set_contact(Uri::Sip(uri));
+        reg.refresh(now);
     }
 
     /// A 401/407 to one of our requests: send it again with credentials, keeping what it

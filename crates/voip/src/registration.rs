@@ -296,6 +296,8 @@ struct Outstanding {
     request: SipMessage,
     cseq: u32,
     deregister: bool,
+    /// It also removes [`Registration::retired_contact`].
+    retires: bool,
 }
 
 /// The REGISTER client state machine. See the [module documentation](self).
@@ -320,6 +322,9 @@ pub struct Registration {
     events: VecDeque<RegistrationEvent>,
     timer: Option<(Instant, Timer)>,
     public_address: Option<(IpAddr, Option<u16>)>,
+    /// A Contact replaced by [`Registration::set_contact`] while registered: the next
+    /// REGISTER removes its binding (`;expires=0`) as it adds the new one.
+    retired_contact: Option<Uri<'static>>,
 }
 
 impl Registration {
@@ -369,6 +374,7 @@ impl Registration {
             events: VecDeque::new(),
             timer: None,
             public_address: None,
+            retired_contact: None,
         };
         // Fail now rather than at the first send.
         reg.build(reg.requested_expires, 1)?;
@@ -418,9 +424,26 @@ impl Registration {
 
     /// Replaces our Contact (e.g. after NAT discovery; `;transport=` added as in
     /// [`RegistrationConfig::new`]); call [`refresh`](Self::refresh) to tell the registrar
-    /// now.
+    /// now. When a binding of the old Contact may exist (registering or registered), the
+    /// next REGISTER also removes it (a second Contact with `expires=0`, RFC 3261 §10.2.2)
+    /// so that calls are not forked to an address that no longer reaches us.
     pub fn set_contact(&mut self, contact: Uri<'static>) {
-        self.config.contact = with_transport_param(contact, &self.config.sent_by.transport);
+        let contact = with_transport_param(contact, &self.config.sent_by.transport);
+        if contact == self.config.contact {
+            return;
+        }
+        let old = std::mem::replace(&mut self.config.contact, contact);
+        if matches!(
+            self.state,
+            RegistrationState::Registered | RegistrationState::Registering
+        ) && self.retired_contact.is_none()
+        {
+            self.retired_contact = Some(old);
+        }
+        if self.retired_contact.as_ref() == Some(&self.config.contact) {
+            // Back to the address we were retiring: nothing to remove.
+            self.retired_contact = None;
+        }
     }
 
     /// Starts registering (from `Idle`, `Deregistered` or `Failed`: the failure count is
@@ -552,8 +575,14 @@ impl Registration {
         if matches!(code, 401 | 407) {
             self.answer_challenge(now, &out, response);
         } else if out.deregister {
+            if out.retires && status.is_success() {
+                self.retired_contact = None;
+            }
             self.finish_deregister(status.is_success());
         } else if status.is_success() {
+            if out.retires {
+                self.retired_contact = None;
+            }
             self.registered(now, response);
         } else if code == 423 {
             match response.min_expires().and_then(Result::ok) {
@@ -636,8 +665,12 @@ impl Registration {
             .to(&aor)
             .call_id(&self.call_id)
             .cseq(cseq)
-            .contact(&Contact::Address(contact))
-            .header(&HeaderName::Expires, expires);
+            .contact(&Contact::Address(contact));
+        if let Some(old) = &self.retired_contact {
+            let old = NameAddr::new(old.clone()).with_param("expires", Some("0"))?;
+            b = b.contact(&Contact::Address(old));
+        }
+        b = b.header(&HeaderName::Expires, expires);
         if let Some(ua) = &c.user_agent {
             b = b.header(&HeaderName::UserAgent, ua);
         }
@@ -659,6 +692,7 @@ impl Registration {
                     request: request.clone(),
                     cseq,
                     deregister,
+                    retires: self.retired_contact.is_some(),
                 });
                 self.transmit = Some(OutgoingRequest {
                     request,
@@ -708,6 +742,7 @@ impl Registration {
                     request: retry.request.clone(),
                     cseq: retry.cseq,
                     deregister: out.deregister,
+                    retires: out.retires,
                 });
                 self.transmit = Some(OutgoingRequest {
                     request: retry.request,

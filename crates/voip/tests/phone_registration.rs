@@ -32,6 +32,16 @@ async fn registrar(accept: bool) -> (SocketAddr, Arc<Mutex<Seen>>) {
 
 /// Same, granting at most `grant` seconds.
 async fn registrar_granting(accept: bool, grant: u32) -> (SocketAddr, Arc<Mutex<Seen>>) {
+    registrar_behind_nat(accept, grant, None).await
+}
+
+/// Same; with `nat_port`, the 2xx to REGISTER says (Via `received`/`rport`) that the
+/// REGISTER came from `127.0.0.1:nat_port`, as a registrar behind a NAT would see it.
+async fn registrar_behind_nat(
+    accept: bool,
+    grant: u32,
+    nat_port: Option<u16>,
+) -> (SocketAddr, Arc<Mutex<Seen>>) {
     let sock = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = sock.local_addr().unwrap();
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -82,7 +92,22 @@ async fn registrar_granting(accept: bool, grant: u32) -> (SocketAddr, Arc<Mutex<
                 _ => req.response(SipStatus::OK).to_tag("o"),
             };
             let resp = resp.build().unwrap();
-            let _ = sock.send_to(resp.as_bytes(), from).await;
+            let mut bytes = resp.as_bytes().to_vec();
+            if let Some(port) = nat_port
+                && req.method() == Some(Method::Register)
+            {
+                let text = String::from_utf8(bytes).unwrap();
+                let via_end = text.find("\r\n").unwrap() + 2;
+                let via_end = via_end + text[via_end..].find("\r\n").unwrap();
+                let (head, tail) = text.split_at(via_end);
+                assert!(head.contains(";rport"), "{head}");
+                bytes = format!(
+                    "{};received=127.0.0.1;rport={port}{tail}",
+                    head.replace(";rport", "")
+                )
+                .into_bytes();
+            }
+            let _ = sock.send_to(&bytes, from).await;
         }
     });
     (addr, seen)
@@ -233,4 +258,102 @@ async fn registration_is_refreshed_before_the_granted_expiry() {
     }
     assert_eq!(phone.get_status(), PhoneStatus::Registered);
     phone.stop().await;
+}
+
+/// Contacts of a REGISTER as (URI, expires parameter).
+fn bindings(req: &SipMessage) -> Vec<(String, Option<u32>)> {
+    req.contacts()
+        .map(Result::unwrap)
+        .map(|c| (c.uri().unwrap().to_string(), c.expires()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registrar_seeing_another_address_gets_that_contact_registered() {
+    let (server, seen) = registrar_behind_nat(true, 120, Some(40999)).await;
+    let phone = VoipPhone::new(params(server, "secret")).unwrap();
+    phone.start().await.unwrap();
+    let port = phone.local_addr().unwrap().port();
+    let private = format!("sip:alice@127.0.0.1:{port}");
+    let public = "sip:alice@127.0.0.1:40999".to_owned();
+    // The phone registers again with the public address, removing the private binding.
+    let rewrite = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            let found = seen
+                .lock()
+                .unwrap()
+                .registers
+                .iter()
+                .find(|r| bindings(r).iter().any(|(u, _)| *u == public))
+                .cloned();
+            if let Some(r) = found {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a REGISTER with the public Contact");
+    assert_eq!(
+        bindings(&rewrite),
+        [(public.clone(), Some(300)), (private.clone(), Some(0))]
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    phone.stop().await;
+    let s = seen.lock().unwrap();
+    let with_public = s
+        .registers
+        .iter()
+        .filter(|r| bindings(r).iter().any(|(u, _)| *u == public))
+        .count();
+    assert!(with_public >= 2, "the rewrite, then the de-REGISTER");
+    let last = s.registers.last().unwrap();
+    assert_eq!(last.expires().unwrap().unwrap(), 0);
+    assert_eq!(
+        bindings(last),
+        [(public.clone(), Some(0))],
+        "stop() removes the binding we hold, once"
+    );
+    // No ping-pong: one rewrite (with its challenge) and no REGISTER for the private
+    // address after it.
+    let first_public = s
+        .registers
+        .iter()
+        .position(|r| bindings(r).iter().any(|(u, _)| *u == public))
+        .unwrap();
+    assert!(s.registers[first_public..].iter().all(|r| {
+        bindings(r)
+            .first()
+            .is_some_and(|(u, _)| !u.contains(&format!(":{port}")))
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_explicit_hostname_is_not_rewritten() {
+    let (server, seen) = registrar_behind_nat(true, 120, Some(40998)).await;
+    let p = VoipPhoneParameter::builder("alice")
+        .server("127.0.0.1", server.port())
+        .password("alice", "secret")
+        .bind("127.0.0.1:0".parse().unwrap())
+        .hostname("127.0.0.1")
+        .rtp_ports(43640, 43649)
+        .build()
+        .unwrap();
+    let phone = VoipPhone::new(p).unwrap();
+    phone.start().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    phone.stop().await;
+    let s = seen.lock().unwrap();
+    assert!(
+        s.registers
+            .iter()
+            .all(|r| bindings(r).iter().all(|(u, _)| !u.contains(":40998"))),
+        "the hostname setting wins"
+    );
+    let adds = s
+        .registers
+        .iter()
+        .filter(|r| r.expires().unwrap().unwrap() > 0)
+        .count();
+    assert_eq!(adds, 2, "challenged, then accepted: no re-REGISTER");
 }

@@ -927,4 +927,20 @@ fn set_contact_and_refresh_register_the_new_address_now() {
     // One REGISTER at a time: a second refresh waits.
     reg.refresh(t0);
     assert!(reg.poll_request().is_none());
+    // The old binding is removed in the same REGISTER, until a 2xx confirms it.
+    let contacts: Vec<_> = again.request.contacts().map(Result::unwrap).collect();
+    assert_eq!(contacts.len(), 2, "{contacts:?}");
+    assert_eq!(
+        contacts[1].uri(),
+        out.request.contact().unwrap().unwrap().uri()
+    );
+    assert_eq!(contacts[1].expires(), Some(0));
+    reg.handle_response(t0, &respond(&again.request, "200 OK", &[]));
+    reg.refresh(t0);
+    let third = next(&mut reg);
+    assert_eq!(
+        only_binding(&third.request),
+        "sip:alice@127.0.0.9:40000",
+        "the old binding is gone: not repeated"
+    );
 }

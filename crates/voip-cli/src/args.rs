@@ -47,7 +47,7 @@ impl From<voip::Error> for Failure {
 /// Flags shared by `register`, `call`, `answer` and `message`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct PhoneArgs {
-    /// PBX / registrar as HOST[:PORT]; without it the phone works peer to peer.
+    /// PBX / registrar as HOST or HOST:PORT; without it the phone works peer to peer.
     #[arg(long, value_name = "HOST[:PORT]")]
     pub(crate) server: Option<String>,
     /// SIP user (also the authentication user).
@@ -59,7 +59,7 @@ pub(crate) struct PhoneArgs {
     /// SIP transport.
     #[arg(long, default_value = "udp", value_parser = ["udp", "tcp", "tls"])]
     pub(crate) transport: String,
-    /// Address to bind SIP to, IP[:PORT] (default port: 5060 for `answer` and `register`,
+    /// Address to bind SIP to, IP or IP:PORT (default port: 5060 for `answer` and `register`,
     /// any free port for `call` and `message`).
     #[arg(long, value_name = "IP[:PORT]", default_value = "0.0.0.0")]
     pub(crate) bind: String,

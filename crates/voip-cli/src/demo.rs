@@ -84,28 +84,30 @@ async fn converse(alice: &VoipPhone, bob: &VoipPhone, args: &DemoArgs) -> Result
         (Some(a), Some(b)) => (a, b),
         _ => return Err(Failure::failed("the phones have no address")),
     };
-    println!("alice is {a_uri}");
-    println!("bob is {b_uri}");
+    say!("alice is {a_uri}");
+    say!("bob is {b_uri}");
 
     let outgoing = step("alice calls bob", alice.call(&b_uri, None)).await?;
-    let a_states = print_states("alice".into(), outgoing.clone());
+    let mut a_states = print_states("alice".into(), outgoing.clone());
     let incoming = match tokio::time::timeout(STEP_TIMEOUT, bob.incoming()).await {
         Ok(Some(c)) => c,
         _ => return Err(Failure::failed("bob: the call never arrived")),
     };
-    let b_states = print_states("bob".into(), incoming.clone());
+    let mut b_states = print_states("bob".into(), incoming.clone());
     step("bob answers", incoming.answer()).await?;
     step(
         "alice waits for the answer",
         outgoing.wait_for_state(CallState::Answered),
     )
     .await?;
+    a_states.shown(CallState::Answered).await;
+    b_states.shown(CallState::Answered).await;
 
     // Bob records while Alice plays; the recording stops when the call ends.
     let recording = record(incoming.clone());
     let samples = (args.tone_ms * u64::from(audio::RATE) / 1000) as usize;
     let tone = audio::tone(args.tone_hz, 8000.0, samples);
-    println!("alice plays {} Hz for {} ms", args.tone_hz, args.tone_ms);
+    say!("alice plays {} Hz for {} ms", args.tone_hz, args.tone_ms);
     match tokio::time::timeout(
         STEP_TIMEOUT + Duration::from_millis(args.tone_ms),
         play(&outgoing, &tone),
@@ -117,7 +119,7 @@ async fn converse(alice: &VoipPhone, bob: &VoipPhone, args: &DemoArgs) -> Result
     }
 
     let digits = args.dtmf.to_ascii_uppercase();
-    println!("alice sends DTMF {digits}");
+    say!("alice sends DTMF {digits}");
     send_dtmf(&outgoing, &digits).await?;
     let mut heard = String::new();
     let want = digits.chars().count();
@@ -125,7 +127,7 @@ async fn converse(alice: &VoipPhone, bob: &VoipPhone, args: &DemoArgs) -> Result
     while heard.chars().count() < want {
         match tokio::time::timeout_at(deadline, incoming.next_dtmf()).await {
             Ok(Some(k)) => {
-                println!("bob: DTMF {k}");
+                say!("bob: DTMF {k}");
                 heard.push(k);
             }
             Ok(None) | Err(_) => break,
@@ -135,7 +137,7 @@ async fn converse(alice: &VoipPhone, bob: &VoipPhone, args: &DemoArgs) -> Result
     tokio::time::sleep(Duration::from_millis(200)).await;
     heard.push_str(&incoming.get_dtmf(None));
 
-    println!("alice hangs up");
+    say!("alice hangs up");
     step("alice hangs up", outgoing.hangup()).await?;
     step(
         "bob waits for the end",
@@ -147,8 +149,8 @@ async fn converse(alice: &VoipPhone, bob: &VoipPhone, args: &DemoArgs) -> Result
         outgoing.wait_for_state(CallState::Ended),
     )
     .await?;
-    let _ = a_states.await;
-    let _ = b_states.await;
+    a_states.done().await;
+    b_states.done().await;
     let recorded = recording
         .await
         .map_err(|e| Failure::failed(format!("recorder: {e}")))?;
@@ -157,23 +159,25 @@ async fn converse(alice: &VoipPhone, bob: &VoipPhone, args: &DemoArgs) -> Result
     let share = audio::tone_share(&recorded, args.tone_hz);
     let run = audio::tone_run(&recorded, args.tone_hz, MIN_TONE_SHARE, MIN_RMS);
     let run_ms = run as u64 * 1000 / u64::from(audio::RATE);
-    println!("summary:");
-    println!(
+    say!("summary:");
+    say!(
         "  tone: bob heard {} Hz for {run_ms} ms of {} ms played ({:.0}% of the energy in the recording)",
         args.tone_hz,
         args.tone_ms,
         share * 100.0
     );
-    println!("  dtmf: alice sent {digits}, bob received {heard}");
-    println!(
+    say!("  dtmf: alice sent {digits}, bob received {heard}");
+    say!(
         "  end: alice {}, bob {}",
         describe_end(outgoing.end_reason()),
         describe_end(incoming.end_reason())
     );
     if let Some(s) = incoming.stats() {
-        println!(
+        say!(
             "  rtp at bob: {} packets received, {} lost, jitter {:.1} (timestamp units)",
-            s.receiver.received, s.receiver.lost, s.receiver.jitter
+            s.receiver.received,
+            s.receiver.lost,
+            s.receiver.jitter
         );
     }
 
@@ -199,6 +203,6 @@ async fn converse(alice: &VoipPhone, bob: &VoipPhone, args: &DemoArgs) -> Result
             incoming.end_reason()
         )));
     }
-    println!("result: OK");
+    say!("result: OK");
     Ok(())
 }

@@ -7,6 +7,14 @@
 use clap::{ArgAction, Parser, Subcommand};
 use std::process::ExitCode;
 
+/// `println!` that ignores a closed stdout (`voip demo | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod args;
 mod audio;
 mod demo;

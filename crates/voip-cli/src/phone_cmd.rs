@@ -7,6 +7,7 @@ use crate::audio;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use voip::{CallState, EndReason, VoipCall, VoipPhone};
 
@@ -109,12 +110,12 @@ where
 fn announce(phone: &VoipPhone) {
     match (&phone.params().server, phone.sip_uri()) {
         (Some(server), Some(uri)) => {
-            println!(
+            say!(
                 "registered as {}@{server} (listening on {uri})",
                 phone.params().user
             );
         }
-        (None, Some(uri)) => println!("listening on {uri}"),
+        (None, Some(uri)) => say!("listening on {uri}"),
         _ => {}
     }
 }
@@ -132,7 +133,7 @@ pub(crate) async fn register(args: RegisterArgs) -> Result<(), Failure> {
                 _ = tokio::signal::ctrl_c() => {}
             }
         }
-        println!("unregistering");
+        say!("unregistering");
         Ok(())
     })
     .await
@@ -143,7 +144,7 @@ pub(crate) async fn message(args: MessageArgs) -> Result<(), Failure> {
     with_phone(&args.phone, 0, |phone| async move {
         match phone.message(&args.uri, &args.text, "text/plain").await {
             Ok(true) => {
-                println!("message delivered to {}", args.uri);
+                say!("message delivered to {}", args.uri);
                 Ok(())
             }
             Ok(false) => Err(Failure::failed(format!(
@@ -156,22 +157,58 @@ pub(crate) async fn message(args: MessageArgs) -> Result<(), Failure> {
     .await
 }
 
-/// Prints every state `call` goes through (`label STATE`), and the end reason.
-pub(crate) fn print_states(label: String, call: VoipCall) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut rx = call.state_changes();
-        loop {
+/// Prints the states of a call; see [`print_states`].
+#[derive(Debug)]
+pub(crate) struct StatePrinter {
+    task: JoinHandle<()>,
+    printed: watch::Receiver<CallState>,
+}
+
+impl StatePrinter {
+    /// Waits until `state` (or the end) has been printed, so what is printed next comes
+    /// after it.
+    pub(crate) async fn shown(&mut self, state: CallState) {
+        let _ = self
+            .printed
+            .wait_for(|s| *s == state || *s == CallState::Ended)
+            .await;
+    }
+
+    /// Waits until the end has been printed.
+    pub(crate) async fn done(self) {
+        let _ = self.task.await;
+    }
+}
+
+/// Prints every state `call` goes through (`label: STATE`), and the end reason. The
+/// current state is printed before this returns; later changes come from a task (a state
+/// superseded before the task sees it is not printed: states are a `watch`).
+pub(crate) fn print_states(label: String, call: VoipCall) -> StatePrinter {
+    let mut rx = call.state_changes();
+    let show = move |state: CallState, call: &VoipCall| {
+        if state == CallState::Ended {
+            say!("{label}: {state} ({})", describe_end(call.end_reason()));
+        } else {
+            say!("{label}: {state}");
+        }
+    };
+    let first = *rx.borrow_and_update();
+    show(first, &call);
+    let (tx, printed) = watch::channel(first);
+    let task = tokio::spawn(async move {
+        if first == CallState::Ended {
+            return;
+        }
+        while rx.changed().await.is_ok() {
             let state = *rx.borrow_and_update();
+            show(state, &call);
+            tx.send_replace(state);
             if state == CallState::Ended {
-                println!("{label}: {state} ({})", describe_end(call.end_reason()));
-                return;
-            }
-            println!("{label}: {state}");
-            if rx.changed().await.is_err() {
                 return;
             }
         }
-    })
+    });
+    StatePrinter { task, printed }
 }
 
 /// A short description of why a call ended.
@@ -234,7 +271,7 @@ fn collect_dtmf(label: String, call: VoipCall) -> JoinHandle<String> {
     tokio::spawn(async move {
         let mut keys = String::new();
         while let Some(k) = call.next_dtmf().await {
-            println!("{label}: DTMF {k}");
+            say!("{label}: DTMF {k}");
             keys.push(k);
         }
         keys
@@ -285,7 +322,7 @@ async fn save(path: &Path, recorder: JoinHandle<Vec<i16>>) -> Result<(), Failure
         .await
         .map_err(|e| Failure::failed(format!("recorder: {e}")))?;
     audio::write_wav(path, &samples).map_err(Failure::failed)?;
-    println!(
+    say!(
         "recorded {:.2} s to {}",
         samples.len() as f64 / f64::from(audio::RATE),
         path.display()
@@ -307,12 +344,12 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
         .transpose()?;
     with_phone(&args.phone, 0, |phone| async move {
         let call = phone.call(&args.uri, None).await?;
-        println!("calling {}", call.remote_uri());
-        let states = print_states("call".into(), call.clone());
+        say!("calling {}", call.remote_uri());
+        let mut states = print_states("call".into(), call.clone());
         match tokio::time::timeout(ring, call.wait_for_state(CallState::Answered)).await {
-            Ok(Ok(())) => {}
+            Ok(Ok(())) => states.shown(CallState::Answered).await,
             Ok(Err(_)) => {
-                let _ = states.await;
+                states.done().await;
                 return Err(Failure::failed(format!(
                     "call not answered: {}",
                     describe_end(call.end_reason())
@@ -334,14 +371,14 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
         let work = async {
             if let Some(s) = &samples {
                 play(&call, s).await?;
-                println!(
+                say!(
                     "played {}",
                     args.play.as_deref().unwrap_or(Path::new("")).display()
                 );
             }
             if let Some(d) = &digits {
                 send_dtmf(&call, d).await?;
-                println!("sent DTMF {d}");
+                say!("sent DTMF {d}");
             }
             match stay {
                 Some(t) => tokio::time::sleep(t).await,
@@ -356,7 +393,7 @@ pub(crate) async fn call(args: CallArgs) -> Result<(), Failure> {
             _ = tokio::signal::ctrl_c() => Ok(()),
         };
         let ended = finish(&call).await;
-        let _ = states.await;
+        states.done().await;
         let _ = dtmf.await;
         if let (Some(path), Some(rec)) = (&args.record, recorder) {
             save(path, rec).await?;
@@ -388,12 +425,17 @@ async fn handle_incoming(
     hangup_after: Option<Duration>,
 ) -> Result<(), Failure> {
     let label = format!("call {n}");
-    println!("{label}: from {}", call.remote_uri());
-    let states = print_states(label.clone(), call.clone());
+    say!("{label}: from {}", call.remote_uri());
+    let mut states = print_states(label.clone(), call.clone());
     if let Err(e) = call.answer().await {
-        let _ = states.await;
+        // Refuse it rather than leave it ringing (an error when it already ended).
+        let _ = call.deny().await;
+        let _ = call
+            .wait_for_state_timeout(CallState::Ended, END_TIMEOUT)
+            .await;
         return Err(Failure::failed(format!("{label}: cannot answer: {e}")));
     }
+    states.shown(CallState::Answered).await;
     let recorder = record_to.as_ref().map(|_| record(call.clone()));
     let dtmf = collect_dtmf(label.clone(), call.clone());
     let work = async {
@@ -411,9 +453,9 @@ async fn handle_incoming(
         () = call.ended() => Ok(()),
     };
     let ended = finish(&call).await;
-    let _ = states.await;
+    states.done().await;
     let keys = dtmf.await.unwrap_or_default();
-    println!("{label}: DTMF received: {keys}");
+    say!("{label}: DTMF received: {keys}");
     if let (Some(path), Some(rec)) = (&record_to, recorder) {
         save(path, rec).await?;
     }
@@ -436,7 +478,7 @@ pub(crate) async fn answer(args: AnswerArgs) -> Result<(), Failure> {
             let phone = phone.clone();
             tokio::spawn(async move {
                 while let Some(m) = phone.next_message().await {
-                    println!("message from {}: {}", m.from, m.text());
+                    say!("message from {}: {}", m.from, m.text());
                 }
             })
         };
@@ -477,7 +519,7 @@ pub(crate) async fn answer(args: AnswerArgs) -> Result<(), Failure> {
             }
         }
         messages.abort();
-        println!("{ended} call(s) ended, {failed} failed");
+        say!("{ended} call(s) ended, {failed} failed");
         match failed {
             0 => Ok(()),
             n => Err(Failure::failed(format!("{n} of {ended} call(s) failed"))),

@@ -343,3 +343,52 @@ fn unanswered_call_fails_with_exit_1() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.starts_with("voip call: call not answered"), "{err}");
 }
+
+#[test]
+fn over_tcp_the_answerer_hangs_up_and_the_caller_sees_it() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut answer = Running::spawn(voip().args([
+        "answer",
+        "--transport",
+        "tcp",
+        "--calls",
+        "1",
+        "--hangup-after",
+        "0.5",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--rtp-ports",
+        "47000-47099",
+    ]));
+    let listening = answer.wait_line("listening on", Duration::from_secs(10));
+    assert!(listening.ends_with(";transport=tcp"), "{listening}");
+    // Without --play/--dtmf/--duration the caller stays until the peer hangs up.
+    let (status, out, err) = run(
+        voip().args([
+            "call",
+            &format!("sip:voip@127.0.0.1:{port};transport=tcp"),
+            "--transport",
+            "tcp",
+            "--bind",
+            "127.0.0.1",
+            "--rtp-ports",
+            "47100-47199",
+        ]),
+        Duration::from_secs(20),
+    );
+    assert!(status.success(), "{status:?} {out:#?} {err}");
+    assert!(
+        out.iter().any(|l| l == "call: ENDED (the peer hung up)"),
+        "{out:#?}"
+    );
+    let (status, seen, err) = answer.finish(Duration::from_secs(15));
+    assert!(status.success(), "{status:?} {seen:#?} {err}");
+    assert!(
+        seen.iter().any(|l| l == "call 1: ENDED (we hung up)"),
+        "{seen:#?}"
+    );
+}

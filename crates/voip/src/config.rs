@@ -84,7 +84,9 @@ pub struct VoipPhoneParameter {
     /// rewriting does. Only over UDP, and only when no NAT setting was given
     /// ([`hostname`](Self::hostname), [`remote_hostname`](Self::remote_hostname), a
     /// [`bind_network`](Self::bind_network) other than `0.0.0.0/0`): those say which host
-    /// to advertise, and they win. Calls keep the Contact of those settings.
+    /// to advertise, and they win. After a rewrite, requests and responses sent to the
+    /// registrar's (or outbound proxy's) address carry the public Contact too; SDP keeps
+    /// the local media address (RTP through a NAT needs the far end to latch).
     pub nat_contact_rewrite: bool,
     /// UDP (default), TCP or TLS.
     pub transport_mode: TransportMode,

@@ -475,6 +475,11 @@ pub struct UaCore {
     routes: HashMap<IpAddr, IpAddr>,
     /// Host names resolved by the driver.
     resolved: HashMap<String, IpAddr>,
+    /// The address our registrar (or outbound proxy) is reached at.
+    registrar_hop: Option<IpAddr>,
+    /// NAT: (registrar hop, our public IP, port) once a registration's Contact was
+    /// rewritten to the address the registrar saw; Contacts sent to that hop use it too.
+    public_contact: Option<(IpAddr, IpAddr, u16)>,
 }
 
 impl UaCore {
@@ -500,6 +505,8 @@ impl UaCore {
             transfer_deadlines: Vec::new(),
             routes: HashMap::new(),
             resolved: HashMap::new(),
+            registrar_hop: None,
+            public_contact: None,
         }
     }
 
@@ -796,10 +803,17 @@ impl UaCore {
     }
 
     fn contact_uri(&self, peer: IpAddr) -> Result<Uri<'static>> {
-        let host = Host::parse(&self.local_host(peer)?)?.into_owned();
+        let (host, port) = match self.public_contact {
+            // Through the registrar that sees us behind a NAT: the address it saw.
+            Some((hop, ip, port)) if hop == peer => (Host::from(ip), port),
+            _ => (
+                Host::parse(&self.local_host(peer)?)?.into_owned(),
+                self.config.local_port,
+            ),
+        };
         let mut uri = SipUri::new(host)
             .with_user(self.config.user.clone())
-            .with_port(self.config.local_port);
+            .with_port(port);
         match self.config.transport {
             TransportMode::Udp => {}
             TransportMode::Tcp => uri = uri.with_param("transport", Some("tcp"))?,
@@ -1439,6 +1453,7 @@ impl UaCore {
                 None => self.target_for_uri(&registrar)?,
             };
             let peer = hop.addr.ip();
+            self.registrar_hop = Some(peer);
             let mut cfg = RegistrationConfig::new(
                 registrar,
                 self.config.user.clone(),
@@ -1745,6 +1760,9 @@ impl UaCore {
         uri.port = Some(port);
         reg.set_contact(Uri::Sip(uri));
         reg.refresh(now);
+        if let Some(hop) = self.registrar_hop {
+            self.public_contact = Some((hop, ip, port));
+        }
     }
 
     /// A 401/407 to one of our requests: send it again with credentials, keeping what it

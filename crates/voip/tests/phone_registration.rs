@@ -299,6 +299,22 @@ async fn a_registrar_seeing_another_address_gets_that_contact_registered() {
         [(public.clone(), Some(300)), (private.clone(), Some(0))]
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
+    // Calls through the registrar advertise the public address too.
+    let call = phone.call("1234", None).await.unwrap();
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let invite = seen.lock().unwrap().invites[0].clone();
+    assert_eq!(
+        invite
+            .contact()
+            .unwrap()
+            .unwrap()
+            .uri()
+            .unwrap()
+            .to_string(),
+        public
+    );
     phone.stop().await;
     let s = seen.lock().unwrap();
     let with_public = s

@@ -788,11 +788,25 @@ fn parse_origin(v: &str) -> std::result::Result<Origin<'_>, &'static str> {
 
 /// The three `c=` fields, the address not checked.
 fn connection_fields(v: &str) -> Option<Connection<'_>> {
-    let (n, rest) = split_once_byte(v, b' ')?;
-    let (a, addr) = split_once_byte(rest, b' ')?;
-    if n.is_empty() || a.is_empty() || addr.is_empty() || find_byte(addr, b' ').is_some() {
+    // One pass: the positions of the two spaces, and no third.
+    let b = v.as_bytes();
+    if b.first() == Some(&b' ') {
         return None;
     }
+    let (mut s1, mut s2) = (0, 0);
+    for (i, &c) in b.iter().enumerate() {
+        if c == b' ' {
+            match (s1, s2) {
+                (0, _) => s1 = i,
+                (_, 0) => s2 = i,
+                _ => return None,
+            }
+        }
+    }
+    if s1 == 0 || s2 <= s1 + 1 || s2 + 1 >= b.len() {
+        return None;
+    }
+    let (n, a, addr) = (v.get(..s1)?, v.get(s1 + 1..s2)?, v.get(s2 + 1..)?);
     Some(Connection {
         net_type: Cow::Borrowed(n),
         addr_type: Cow::Borrowed(a),
@@ -1135,6 +1149,26 @@ a=ptime:20\r\na=maxptime:40\r\nm=video 0/2 RTP/AVP 31\r\na=inactive\r\n";
             (m.kind, m.port, m.port_count, m.protocol, m.formats),
             ("video", 0, Some(2), "RTP/AVP", "31 32")
         );
+    }
+
+    #[test]
+    fn connection_fields_are_three() {
+        let c = connection_fields("IN IP4 127.0.0.1/127").unwrap();
+        assert_eq!(
+            (&*c.net_type, &*c.addr_type, &*c.address),
+            ("IN", "IP4", "127.0.0.1/127")
+        );
+        for bad in [
+            " IN IP4 127.0.0.1",
+            "IN  IP4 127.0.0.1",
+            "IN IP4 ",
+            "IN IP4",
+            "IN IP4 a b",
+            "",
+            "IN",
+        ] {
+            assert!(connection_fields(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]

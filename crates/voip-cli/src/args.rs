@@ -66,6 +66,10 @@ pub(crate) struct PhoneArgs {
     /// RTP port range.
     #[arg(long, value_name = "LOW-HIGH", default_value = "10000-20000")]
     pub(crate) rtp_ports: String,
+    /// Failed REGISTER attempts (5 s apart, then doubling) before giving up
+    /// (pyVoIP's REGISTER_FAILURE_THRESHOLD).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub(crate) register_attempts: u32,
 }
 
 impl PhoneArgs {
@@ -87,7 +91,11 @@ impl PhoneArgs {
         b = b.bind(parse_bind(&self.bind, default_port).map_err(Failure::usage)?);
         b = b.transport(parse_transport(&self.transport).map_err(Failure::usage)?);
         let (low, high) = parse_port_range(&self.rtp_ports).map_err(Failure::usage)?;
-        Ok(b.rtp_ports(low, high))
+        if self.register_attempts == 0 {
+            return Err(Failure::usage("--register-attempts: must be at least 1"));
+        }
+        Ok(b.rtp_ports(low, high)
+            .register_failure_threshold(self.register_attempts))
     }
 
     /// [`builder`](Self::builder) built.

@@ -96,10 +96,21 @@ where
     Fut: std::future::Future<Output = Result<(), Failure>>,
 {
     let phone = std::sync::Arc::new(VoipPhone::new(phone.params(default_port)?)?);
-    if let Err(e) = phone.start().await {
-        return Err(Failure::failed(match phone.params().server.is_some() {
-            true => format!("registration failed: {e}"),
-            false => format!("cannot start the phone: {e}"),
+    let started = tokio::select! {
+        r = phone.start() => r,
+        _ = tokio::signal::ctrl_c() => {
+            phone.stop().await;
+            return Err(Failure::failed("interrupted while starting"));
+        }
+    };
+    if let Err(e) = started {
+        let e = e.to_string();
+        return Err(Failure::failed(if phone.params().server.is_none() {
+            format!("cannot start the phone: {e}")
+        } else if e.starts_with("registration failed") {
+            e
+        } else {
+            format!("registration failed: {e}")
         }));
     }
     let result = body(phone.clone()).await;

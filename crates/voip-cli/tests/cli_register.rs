@@ -121,8 +121,10 @@ fn refused_registration_exits_1_with_the_reason() {
             &format!("127.0.0.1:{port}"),
             "--bind",
             "127.0.0.1:0",
+            "--register-attempts",
+            "1",
         ]),
-        Duration::from_secs(40),
+        Duration::from_secs(10),
     );
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -33,15 +33,27 @@ fn demo_calls_plays_a_tone_sends_dtmf_and_hangs_up() {
             .collect();
         let mut at = 0;
         for s in states {
-            at += seen[at..]
+            at += 1 + seen[at..]
                 .iter()
                 .position(|x| x == s)
                 .unwrap_or_else(|| panic!("{who} never {s} after {:?}: {seen:?}", &seen[..at]));
         }
         assert_eq!(seen.last(), Some(&"ENDED"), "{who}: {seen:?}");
+        seen.len()
     };
-    order("alice", &["DIALING", "ANSWERED", "ENDED"]);
-    order("bob", &["RINGING", "ANSWERED", "ENDED"]);
+    // Alice's call may be past DIALING (a 180 on loopback is quick) when her printer
+    // starts; states are a watch, so she shows DIALING or PROGRESS first.
+    order("alice", &["ANSWERED", "ENDED"]);
+    assert!(
+        stdout.lines().find(|l| l.starts_with("alice: ")) == Some("alice: DIALING")
+            || stdout.lines().find(|l| l.starts_with("alice: ")) == Some("alice: PROGRESS"),
+        "{stdout}"
+    );
+    assert_eq!(
+        order("bob", &["RINGING", "ANSWERED", "ENDED"]),
+        3,
+        "{stdout}"
+    );
     assert!(stdout.contains("alice: ENDED (we hung up)"), "{stdout}");
     assert!(stdout.contains("bob: ENDED (the peer hung up)"), "{stdout}");
 

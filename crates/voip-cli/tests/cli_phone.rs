@@ -392,3 +392,54 @@ fn over_tcp_the_answerer_hangs_up_and_the_caller_sees_it() {
         "{seen:#?}"
     );
 }
+
+#[test]
+fn answer_counts_calls_and_records_each_to_its_own_file() {
+    let dir = scratch("two");
+    let (low, high) = (dir.join("600.wav"), dir.join("1400.wav"));
+    write_tone(&low, 600.0, 500);
+    write_tone(&high, 1400.0, 500);
+    let rec = dir.join("rec.wav");
+    let port = free_port();
+    let mut answer = Running::spawn(voip().args([
+        "answer",
+        "--calls",
+        "2",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--rtp-ports",
+        "49000-49099",
+        "--record",
+        rec.to_str().unwrap(),
+    ]));
+    answer.wait_line("listening on", Duration::from_secs(10));
+    for (n, wav) in [(1, &low), (2, &high)] {
+        let (status, out, err) = run(
+            voip().args([
+                "call",
+                &format!("sip:voip@127.0.0.1:{port}"),
+                "--bind",
+                "127.0.0.1",
+                "--rtp-ports",
+                "49100-49199",
+                "--play",
+                wav.to_str().unwrap(),
+            ]),
+            Duration::from_secs(20),
+        );
+        assert!(status.success(), "call {n}: {status:?} {out:#?} {err}");
+        answer.wait_line(&format!("call {n}: ENDED"), Duration::from_secs(10));
+    }
+    let (status, seen, err) = answer.finish(Duration::from_secs(15));
+    assert!(status.success(), "{status:?} {seen:#?} {err}");
+    assert!(
+        seen.iter().any(|l| l == "2 call(s) ended, 0 failed"),
+        "{seen:#?}"
+    );
+    let second = dir.join("rec-2.wav");
+    assert!(tone_ms(&rec, 600.0) >= 400, "first call: 600 Hz");
+    assert_eq!(tone_ms(&rec, 1400.0), 0, "first call: no 1400 Hz");
+    assert!(tone_ms(&second, 1400.0) >= 400, "second call: 1400 Hz");
+    assert_eq!(tone_ms(&second, 600.0), 0, "second call: no 600 Hz");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

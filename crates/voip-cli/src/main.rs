@@ -24,7 +24,12 @@ mod sip;
 
 /// A scriptable softphone and SIP/RTP debugging tool.
 #[derive(Debug, Parser)]
-#[command(name = "voip", version, about)]
+#[command(
+    name = "voip",
+    version,
+    about,
+    after_help = "Exit status: 0 success; 1 the operation failed; 2 bad usage or input. A failure prints one line on stderr."
+)]
 struct Cli {
     /// Log what the phone does to stderr (-v: debug, -vv: trace; RUST_LOG overrides).
     #[arg(short, long, action = ArgAction::Count, global = true)]

@@ -773,6 +773,14 @@ impl UaCore {
     }
 
     /// The address we advertise in SDP to `peer`.
+    /// Our media description for a call with `peer`: the NAT-selected address, `rtp_port`
+    /// and our user name in `o=`.
+    fn local_media(&self, peer: IpAddr, rtp_port: u16) -> Result<LocalMedia> {
+        let mut local = LocalMedia::new(self.media_ip(peer)?, rtp_port);
+        local.username = self.config.user.clone();
+        Ok(local)
+    }
+
     fn media_ip(&self, peer: IpAddr) -> Result<IpAddr> {
         let h = self.config.nat.get_host_for(peer)?;
         match h.parse::<IpAddr>() {
@@ -1031,8 +1039,7 @@ impl UaCore {
         let uri = self.target_uri(target)?;
         let hop = self.first_hop(&uri)?;
         let peer_ip = hop.addr.ip();
-        let mut local = LocalMedia::new(self.media_ip(peer_ip)?, rtp_port);
-        local.username = self.config.user.clone();
+        let mut local = self.local_media(peer_ip, rtp_port)?;
         if !payload_types.is_empty() {
             local = local.with_payload_types(payload_types.iter().copied())?;
         }
@@ -1103,8 +1110,7 @@ impl UaCore {
     pub fn answer(&mut self, now: Instant, key: CallKey, rtp_port: u16) -> Result<()> {
         self.require_state(key, &[CallState::Ringing], "answer")?;
         let peer = self.calls[&key].peer.addr.ip();
-        let mut local = LocalMedia::new(self.media_ip(peer)?, rtp_port);
-        local.username = self.config.user.clone();
+        let local = self.local_media(peer, rtp_port)?;
         let contact = self.contact(peer)?;
         let call = self.call_mut(key)?;
         call.rtp_port = rtp_port;
@@ -1170,8 +1176,7 @@ impl UaCore {
     pub fn early_media(&mut self, now: Instant, key: CallKey, rtp_port: u16) -> Result<()> {
         self.require_state(key, &[CallState::Ringing], "send early media for")?;
         let peer = self.calls[&key].peer.addr.ip();
-        let mut local = LocalMedia::new(self.media_ip(peer)?, rtp_port);
-        local.username = self.config.user.clone();
+        let local = self.local_media(peer, rtp_port)?;
         let contact = self.contact(peer)?;
         let call = self.call_mut(key)?;
         if call.invite.body().is_empty() || call.early_answer.is_some() {

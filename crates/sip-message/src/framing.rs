@@ -136,8 +136,10 @@ pub(crate) fn scan_head(
     }
     let line = parse_start_line(buf, start, line_end)?;
     let mut pos = eol + 1;
-    let mut content_length: Option<usize> = None;
-    let mut cl_id_seen = false;
+    // The first Content-Length field and whether there are more; the value is read once
+    // the header section is complete, so a partial stream buffer never fails on it.
+    let mut cl_at: Option<usize> = None;
+    let mut cl_more = false;
     let cl_id = HeaderName::ContentLength.id();
     loop {
         too_large(pos)?;
@@ -157,9 +159,11 @@ pub(crate) fn scan_head(
                     }
                 }
             };
-            if cl_id_seen {
-                content_length = Some(content_length_value(buf, headers, cl_id)?);
-            }
+            let content_length = match (cl_at, cl_more) {
+                (None, _) => None,
+                (Some(i), false) => Some(content_length_of(buf, &headers[i])?),
+                (Some(_), true) => Some(content_length_value(buf, headers, cl_id)?),
+            };
             return Ok(Some(Head {
                 start,
                 line,
@@ -168,16 +172,12 @@ pub(crate) fn scan_head(
                 content_length,
             }));
         }
-        let Some(nl) = memchr::memchr(b'\n', &buf[pos..]) else {
+        let Some(eol) = scan::find_newline(buf, pos) else {
             too_large(buf.len())?;
             return Ok(None);
         };
-        let eol = pos + nl;
-        let mut end = if buf[eol - 1] == b'\r' && eol > pos {
-            eol - 1
-        } else {
-            eol
-        };
+        // `first` is not LF, so eol > pos.
+        let mut end = if buf[eol - 1] == b'\r' { eol - 1 } else { eol };
         if first == b' ' || first == b'\t' {
             // Folded continuation of the previous header (RFC 3261 §7.3.1).
             let Some(last) = headers.last_mut() else {
@@ -218,43 +218,48 @@ pub(crate) fn scan_head(
         // name *(SP/HT) ":" *(SP/HT) value. Slice iterators (no per-byte bounds checks):
         // this loop runs for every header of every message.
         let line = &buf[pos..end];
-        let name_len = line
-            .iter()
-            .position(|&b| !scan::is_token(b))
-            .unwrap_or(line.len());
+        let name_len = scan::token_len(line);
         if name_len == 0 {
             return Err(Error::syntax("header", pos, "a header name"));
         }
-        let name_end = pos + name_len;
-        let mut p = name_end + skip_sp(&line[name_len..]);
-        if p >= end || buf[p] != b':' {
-            return Err(Error::syntax("header", p, "':' after the header name"));
+        let mut p = name_len;
+        // Usually the ':' follows the name at once.
+        if line.get(p) != Some(&b':') {
+            p += skip_sp(&line[p..]);
+            if line.get(p) != Some(&b':') {
+                return Err(Error::syntax("header", pos + p, "':' after the header name"));
+            }
         }
         p += 1;
-        p += skip_sp(&buf[p..end]);
-        end -= buf[p..end]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
+        p += skip_sp(&line[p..]);
+        let mut vend = line.len();
+        while vend > p && matches!(line[vend - 1], b' ' | b'\t') {
+            vend -= 1;
+        }
         if headers.len() >= limits.max_headers {
             return Err(Error::TooManyHeaders {
                 offset: pos,
                 limit: limits.max_headers,
             });
         }
-        let id = HeaderName::lookup(&buf[pos..name_end]);
-        cl_id_seen |= id == cl_id;
+        let id = HeaderName::lookup(&line[..name_len]);
+        if id == cl_id {
+            if cl_at.is_none() {
+                cl_at = Some(headers.len());
+            } else {
+                cl_more = true;
+            }
+        }
         headers.push(HeaderEntry {
             id,
             // Bounded by max_header_len, but clamp in case the limit is configured higher.
-            name_len: u16::try_from(name_end - pos).map_err(|_| Error::HeaderTooLong {
+            name_len: u16::try_from(name_len).map_err(|_| Error::HeaderTooLong {
                 offset: pos,
                 limit: usize::from(u16::MAX),
             })?,
             name_start: pos as u32,
-            value_start: p as u32,
-            value_end: end as u32,
+            value_start: (pos + p) as u32,
+            value_end: (pos + vend) as u32,
         });
         pos = eol + 1;
     }
@@ -271,38 +276,44 @@ fn skip_sp(s: &[u8]) -> usize {
 fn content_length_value(buf: &[u8], headers: &HeaderIndex, cl_id: NameId) -> Result<usize> {
     let mut value: Option<usize> = None;
     for h in headers.iter().filter(|h| h.id == cl_id) {
-        let (s, e) = (h.value_start as usize, h.value_end as usize);
-        let v = scan::trim_lws(&buf[s..e]);
-        let at = s;
-        if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
-            return Err(Error::syntax(
-                "Content-Length header",
-                at,
-                "a non-negative decimal number",
-            ));
-        }
-        let mut n: usize = 0;
-        for &d in v {
-            n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(usize::from(d - b'0')))
-                .filter(|&n| n <= u32::MAX as usize)
-                .ok_or(Error::syntax(
-                    "Content-Length header",
-                    at,
-                    "a length below 2**32",
-                ))?;
-        }
+        let n = content_length_of(buf, h)?;
         if value.is_some_and(|v| v != n) {
             return Err(Error::syntax(
                 "Content-Length header",
-                at,
+                h.value_start as usize,
                 "the same value as the earlier Content-Length",
             ));
         }
         value = Some(n);
     }
     value.ok_or(Error::syntax("Content-Length header", 0, "a value"))
+}
+
+/// The value of one Content-Length field.
+fn content_length_of(buf: &[u8], h: &HeaderEntry) -> Result<usize> {
+    let (s, e) = (h.value_start as usize, h.value_end as usize);
+    let v = scan::trim_lws(&buf[s..e]);
+    let at = s;
+    if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
+        return Err(Error::syntax(
+            "Content-Length header",
+            at,
+            "a non-negative decimal number",
+        ));
+    }
+    let mut n: usize = 0;
+    for &d in v {
+        n = n
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(usize::from(d - b'0')))
+            .filter(|&n| n <= u32::MAX as usize)
+            .ok_or(Error::syntax(
+                "Content-Length header",
+                at,
+                "a length below 2**32",
+            ))?;
+    }
+    Ok(n)
 }
 
 fn parse_start_line(buf: &[u8], start: usize, end: usize) -> Result<Line> {

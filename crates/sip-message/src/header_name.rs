@@ -68,14 +68,13 @@ macro_rules! header_names {
                 ALL.get(usize::from(id)).cloned()
             }
 
-            /// Looks a name up (case-insensitive, long or compact form).
+            /// Looks a name up (case-insensitive, long or compact form). `name` must be a
+            /// token (the framing pass and `from_bytes` check that first).
+            #[inline]
             pub(crate) fn lookup(name: &[u8]) -> NameId {
-                if name.len() > MAX_NAME {
+                let n = name.len();
+                if n == 0 || n > MAX_NAME {
                     return OTHER;
-                }
-                let mut folded = [0u8; MAX_NAME];
-                for (d, s) in folded.iter_mut().zip(name) {
-                    *d = s | 0x20;
                 }
                 let mut slot = hash(name) as usize & (SLOTS - 1);
                 loop {
@@ -83,11 +82,7 @@ macro_rules! header_names {
                     if e == OTHER {
                         return OTHER;
                     }
-                    // Table names hold only letters, digits and '-', and the input is a
-                    // token: for those, `b | 0x20` equals the lower-case table byte exactly
-                    // when the bytes match ignoring case, and is never 0, so comparing the
-                    // zero-padded rows also compares the lengths.
-                    if folded == LOWER[e as usize] {
+                    if usize::from(LENS[e as usize]) == n && folded_eq(name, &WORDS[e as usize]) {
                         return ENTRIES[e as usize].1;
                     }
                     slot = (slot + 1) & (SLOTS - 1);
@@ -119,13 +114,11 @@ const fn hash(b: &[u8]) -> u32 {
     if n == 0 {
         return 0;
     }
-    let first = b[0].to_ascii_lowercase() as u32;
-    let second = if n > 1 {
-        b[1].to_ascii_lowercase() as u32
-    } else {
-        0
-    };
-    let last = b[n - 1].to_ascii_lowercase() as u32;
+    // `| 0x20` lower-cases letters; table names hold only letters, digits and '-', which
+    // it leaves alone, so a name and its table spelling hash alike in any case.
+    let first = (b[0] | 0x20) as u32;
+    let second = if n > 1 { (b[1] | 0x20) as u32 } else { 0 };
+    let last = (b[n - 1] | 0x20) as u32;
     (n as u32)
         .wrapping_mul(0x9e37_79b9)
         .wrapping_add(first.wrapping_mul(0x85eb_ca6b))
@@ -153,14 +146,15 @@ static LOOKUP: [u8; SLOTS] = build_lookup();
 /// Longest registered name ("P-Charging-Function-Addresses" is 29 bytes).
 const MAX_NAME: usize = 32;
 
-const fn build_lower() -> [[u8; MAX_NAME]; ENTRIES.len()] {
-    let mut t = [[0u8; MAX_NAME]; ENTRIES.len()];
+/// Each spelling in lower case as little-endian 8-byte words, zero-padded.
+const fn build_words() -> [[u64; MAX_NAME / 8]; ENTRIES.len()] {
+    let mut t = [[0u64; MAX_NAME / 8]; ENTRIES.len()];
     let mut e = 0;
     while e < ENTRIES.len() {
         let b = ENTRIES[e].0.as_bytes();
         let mut i = 0;
         while i < b.len() {
-            t[e][i] = b[i].to_ascii_lowercase();
+            t[e][i / 8] |= (b[i].to_ascii_lowercase() as u64) << (8 * (i % 8));
             i += 1;
         }
         e += 1;
@@ -168,7 +162,42 @@ const fn build_lower() -> [[u8; MAX_NAME]; ENTRIES.len()] {
     t
 }
 
-static LOWER: [[u8; MAX_NAME]; ENTRIES.len()] = build_lower();
+static WORDS: [[u64; MAX_NAME / 8]; ENTRIES.len()] = build_words();
+
+const fn build_lens() -> [u8; ENTRIES.len()] {
+    let mut t = [0u8; ENTRIES.len()];
+    let mut e = 0;
+    while e < ENTRIES.len() {
+        t[e] = ENTRIES[e].0.len() as u8;
+        e += 1;
+    }
+    t
+}
+
+static LENS: [u8; ENTRIES.len()] = build_lens();
+
+/// Whether the token `name` equals the lower-case spelling `words` (of the same length)
+/// ignoring ASCII case. Table names hold only letters, digits and '-', and `name` is a
+/// token: for those, `b | 0x20` equals the lower-case table byte exactly when the bytes
+/// match ignoring case (the other bytes that `| 0x20` maps onto a digit or '-' are control
+/// characters, never in a token). Eight bytes are compared at a time.
+#[inline]
+fn folded_eq(name: &[u8], words: &[u64; MAX_NAME / 8]) -> bool {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    let mut chunks = name.chunks_exact(8);
+    for (c, w) in (&mut chunks).zip(words) {
+        let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        if v | FOLD != *w {
+            return false;
+        }
+    }
+    let rem = chunks.remainder();
+    let mut v = 0u64;
+    for (i, &b) in rem.iter().enumerate() {
+        v |= u64::from(b | 0x20) << (8 * i);
+    }
+    rem.is_empty() || words.get(name.len() / 8) == Some(&v)
+}
 
 header_names! {
     Accept => "Accept";

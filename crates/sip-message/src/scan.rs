@@ -6,27 +6,33 @@
 use crate::error::{Error, Result};
 use std::borrow::Cow;
 
-pub(crate) const TOKEN: u8 = 1;
-pub(crate) const WORD: u8 = 2;
-pub(crate) const UNRESERVED: u8 = 4;
+pub(crate) const TOKEN: u16 = 1;
+pub(crate) const WORD: u16 = 2;
+pub(crate) const UNRESERVED: u16 = 4;
 /// user-unreserved: `& = + $ , ; ? /`
-pub(crate) const USER: u8 = 8;
+pub(crate) const USER: u16 = 8;
 /// password extras: `& = + $ ,`
-pub(crate) const PASSWORD: u8 = 16;
+pub(crate) const PASSWORD: u16 = 16;
 /// param-unreserved: `[ ] / : & + $`
-pub(crate) const PARAM: u8 = 32;
+pub(crate) const PARAM: u16 = 32;
 /// hnv-unreserved: `[ ] / ? : + $`
-pub(crate) const HNV: u8 = 64;
+pub(crate) const HNV: u16 = 64;
 /// Characters of a hostname, IPv4 address or IPv6 reference.
-pub(crate) const HOST: u8 = 128;
+pub(crate) const HOST: u16 = 128;
+/// Decimal digits.
+pub(crate) const DIGIT: u16 = 256;
+/// Host name characters outside an IPv6 reference: letters, digits, `-`, `.`, `_`.
+pub(crate) const HOSTNAME: u16 = 512;
+/// Digits and `.` (an IPv4 address, when a host name has only these).
+pub(crate) const DIGIT_DOT: u16 = 1024;
 
-const fn build_table() -> [u8; 256] {
-    let mut t = [0u8; 256];
+const fn build_table() -> [u16; 256] {
+    let mut t = [0u16; 256];
     let mut c = 0usize;
     while c < 256 {
         let b = c as u8;
         let alnum = b.is_ascii_alphanumeric();
-        let mut v = 0u8;
+        let mut v = 0u16;
         if alnum
             || matches!(
                 b,
@@ -75,22 +81,109 @@ const fn build_table() -> [u8; 256] {
         if alnum || matches!(b, b'-' | b'.' | b'_' | b'[' | b']' | b':') {
             v |= HOST;
         }
+        if b.is_ascii_digit() {
+            v |= DIGIT | DIGIT_DOT;
+        }
+        if b == b'.' {
+            v |= DIGIT_DOT;
+        }
+        if alnum || matches!(b, b'-' | b'.' | b'_') {
+            v |= HOSTNAME;
+        }
         t[c] = v;
         c += 1;
     }
     t
 }
 
-pub(crate) static CLASS: [u8; 256] = build_table();
+pub(crate) static CLASS: [u16; 256] = build_table();
 
 #[inline]
-pub(crate) fn is(b: u8, class: u8) -> bool {
+pub(crate) fn is(b: u8, class: u16) -> bool {
     CLASS[b as usize] & class != 0
 }
 
 #[inline]
 pub(crate) fn is_token(b: u8) -> bool {
     is(b, TOKEN)
+}
+
+/// Length of the run of token bytes at the start of `s`.
+#[inline]
+pub(crate) fn token_len(s: &[u8]) -> usize {
+    s.iter().position(|&b| !is_token(b)).unwrap_or(s.len())
+}
+
+/// Length of the run of bytes of `class` at `b[i..]` (0 past the end).
+#[inline]
+pub(crate) fn run(b: &[u8], i: usize, class: u16) -> usize {
+    b.get(i..)
+        .map_or(0, |r| r.iter().take_while(|&&x| is(x, class)).count())
+}
+
+/// Fast path for a header parameter list (`generic-param`s) without whitespace or quoted
+/// values, which is how nearly every peer writes them: validates `*(";" token ["=" value])`
+/// from `b[i]` and returns where the list ends (where the general parser would stop too).
+/// `None` means "not this simple form": the caller runs the general parser, which accepts
+/// LWS and quoted strings and reports errors.
+pub(crate) fn simple_header_params(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut end = i;
+    loop {
+        match b.get(i) {
+            Some(b';') => {}
+            Some(&c) if is_lws(c) => return None,
+            _ => return Some(end),
+        }
+        i += 1;
+        let n = run(b, i, TOKEN);
+        if n == 0 {
+            return None;
+        }
+        i += n;
+        if b.get(i) == Some(&b'=') {
+            i += 1;
+            let n = run(b, i, TOKEN | HOST);
+            if n == 0 {
+                return None;
+            }
+            i += n;
+        }
+        end = i;
+    }
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Marks (high bit of the byte) the first byte of `w` equal to `b`; bytes after it may be
+/// marked wrongly, so only the lowest mark is meaningful.
+#[inline]
+fn first_eq(w: u64, b: u8) -> u64 {
+    let x = w ^ (LO * u64::from(b));
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Offset of the first LF at or after `from`. Eight bytes at a time: header lines are
+/// 20-100 bytes, too short for a SIMD search's setup to pay off. Not inlined: in its own
+/// frame the loop keeps its constants in registers.
+#[inline(never)]
+pub(crate) fn find_newline(buf: &[u8], from: usize) -> Option<usize> {
+    let rest = buf.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let m = first_eq(w, b'\n');
+        if m != 0 {
+            return Some(at + (m.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| at + i)
 }
 
 /// Linear whitespace inside a header value: folding has left CR LF followed by SP/HT there.
@@ -139,6 +232,12 @@ impl<'a> Cursor<'a> {
 
     pub(crate) fn rest(&self) -> &'a [u8] {
         &self.s[self.pos.min(self.s.len())..]
+    }
+
+    /// The text from the current position to the end.
+    #[inline]
+    pub(crate) fn rest_str(&self) -> &'a str {
+        self.t.get(self.pos..).unwrap_or("")
     }
 
     /// The text between two positions (both at ASCII bytes, so on char boundaries).
@@ -212,7 +311,7 @@ impl<'a> Cursor<'a> {
     /// Consumes a non-empty run of bytes of `class`, accepting `%HH` escapes when `escapes`.
     pub(crate) fn take_class(
         &mut self,
-        class: u8,
+        class: u16,
         escapes: bool,
         expected: &'static str,
     ) -> Result<&'a str> {

@@ -146,25 +146,44 @@ pub(crate) fn parse_host<'a>(c: &mut Cursor<'a>) -> Result<Host<'a>> {
             .map_err(|_| c.err_at(start, "an IPv6 address"))?;
         return Ok(Host::Ipv6(ip));
     }
+    if let Some((host, end)) = simple_host(c.rest_str(), 0) {
+        c.pos += end;
+        return Ok(host);
+    }
     let name = c.take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'));
-    let name_str = c.str(start, c.pos);
     if name.is_empty() {
         return Err(c.err("a host name or address"));
     }
     if name.iter().all(|b| b.is_ascii_digit() || *b == b'.') {
+        return Err(c.err_at(start, "an IPv4 address"));
+    }
+    Err(c.err_at(start, "a host name"))
+}
+
+/// A host name or IPv4 address at `t[i..]` and where it ends; `None` if there is none or it
+/// is malformed (or an IPv6 reference, which [`parse_host`] handles).
+pub(crate) fn simple_host(t: &str, i: usize) -> Option<(Host<'_>, usize)> {
+    let b = t.as_bytes();
+    let n = scan::run(b, i, scan::HOSTNAME);
+    if n == 0 {
+        return None;
+    }
+    let end = i + n;
+    let name = &b[i..end];
+    if name.iter().all(|&x| scan::is(x, scan::DIGIT_DOT)) {
         // `name` holds only digits and dots, so the quad must end at its end.
-        let ip = scan::parse_ipv4(name, b'/').ok_or_else(|| c.err_at(start, "an IPv4 address"))?;
-        return Ok(Host::Ipv4(ip));
+        return Some((Host::Ipv4(scan::parse_ipv4(name, b'/')?), end));
     }
     // Labels must be non-empty (a single trailing dot is allowed: `example.com.`).
     let trimmed = name.strip_suffix(b".").unwrap_or(name);
     if trimmed.is_empty()
-        || trimmed.split(|&b| b == b'.').any(|l| l.is_empty())
-        || trimmed.starts_with(b"-")
+        || matches!(trimmed[0], b'-' | b'.')
+        || trimmed[trimmed.len() - 1] == b'.'
+        || trimmed.windows(2).any(|w| w == b"..")
     {
-        return Err(c.err_at(start, "a host name"));
+        return None;
     }
-    Ok(Host::Domain(Cow::Borrowed(name_str)))
+    Some((Host::Domain(Cow::Borrowed(t.get(i..end)?)), end))
 }
 
 /// Parses `:port` if present.

@@ -3,7 +3,7 @@
 use crate::error::Result;
 use crate::params::{ParamKind, Params, parse_params};
 use crate::scan::{self, Cursor};
-use crate::uri::{Host, parse_host};
+use crate::uri::{Host, parse_host, simple_host};
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
@@ -29,6 +29,9 @@ pub enum Transport<'a> {
 
 impl<'a> Transport<'a> {
     pub(crate) fn from_token(t: &'a str) -> Self {
+        if t == "UDP" {
+            return Transport::Udp;
+        }
         for (name, v) in [
             ("UDP", Transport::Udp),
             ("TCP", Transport::Tcp),
@@ -224,6 +227,10 @@ impl fmt::Display for Via<'_> {
 
 /// Parses one via-parm at the cursor (LWS allowed around `/`, `:` and `;`, RFC 4475 wsinv).
 pub(crate) fn parse_via<'a>(c: &mut Cursor<'a>) -> Result<Via<'a>> {
+    if let Some((via, len)) = simple_via(c.rest_str()) {
+        c.pos += len;
+        return Ok(via);
+    }
     c.skip_lws();
     let name = c.token("a protocol name (SIP)")?;
     if !c.eat_sep(b'/') {
@@ -265,6 +272,45 @@ pub(crate) fn parse_via<'a>(c: &mut Cursor<'a>) -> Result<Via<'a>> {
         port,
         params,
     })
+}
+
+/// Fast path for the form nearly every Via has, `SIP/2.0/UDP host[:port][;params]` with no
+/// other whitespace and no quoted parameter values: the value and how many bytes it took,
+/// exactly as [`parse_via`]'s general path would read them. `None` for anything else (the
+/// general path then parses it or reports the error).
+fn simple_via(t: &str) -> Option<(Via<'_>, usize)> {
+    let b = t.as_bytes();
+    if b.len() < 10 || !b[..3].eq_ignore_ascii_case(b"SIP") || &b[3..8] != b"/2.0/" {
+        return None;
+    }
+    let te = 8 + scan::token_len(&b[8..]);
+    if te == 8 || b.get(te) != Some(&b' ') {
+        return None;
+    }
+    let (host, mut i) = simple_host(t, te + 1)?;
+    let mut port = None;
+    if b.get(i) == Some(&b':') {
+        let n = scan::run(b, i + 1, scan::DIGIT);
+        if n == 0 || n > 5 {
+            return None;
+        }
+        let v = b[i + 1..i + 1 + n]
+            .iter()
+            .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+        port = Some(u16::try_from(v).ok()?);
+        i += 1 + n;
+    }
+    let end = scan::simple_header_params(b, i)?;
+    Some((
+        Via {
+            protocol: None,
+            transport: Transport::from_token(t.get(8..te)?),
+            host,
+            port,
+            params: Params::from_raw(t.get(i..end)?),
+        },
+        end,
+    ))
 }
 
 #[cfg(test)]

@@ -50,23 +50,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     phone.start().await?;
     let call = phone.call(&cli.number, None).await?;
     println!("Dialing {}", call.remote_uri());
-    let mut states = call.state_changes();
-    loop {
-        let state = *states.borrow_and_update();
-        match state {
-            CallState::Answered => {
+    // Every state from DIALING on, none skipped however quick the changes are.
+    let mut states = call.state_events();
+    while let Some(state) = states.next().await {
+        println!("State: {state}");
+        if state == CallState::Answered {
+            let call = call.clone();
+            tokio::spawn(async move {
                 tokio::select! {
                     () = tokio::time::sleep(std::time::Duration::from_secs(cli.talk)) => {
                         let _ = call.hangup().await;
                     }
                     () = call.ended() => {}
                 }
-            }
-            CallState::Ended => break,
-            _ => {}
-        }
-        if states.changed().await.is_err() {
-            break;
+            });
         }
     }
     println!("Ended: {:?}", call.end_reason());

@@ -191,11 +191,10 @@ impl StatePrinter {
     }
 }
 
-/// Prints every state `call` goes through (`label: STATE`), and the end reason. The
-/// current state is printed before this returns; later changes come from a task (a state
-/// superseded before the task sees it is not printed: states are a `watch`).
+/// Prints every state `call` goes through (`label: STATE`), from its first (DIALING or
+/// RINGING) however late this is called, and the end reason. The states recorded so far
+/// are printed before this returns; later changes come from a task.
 pub(crate) fn print_states(label: String, call: VoipCall) -> StatePrinter {
-    let mut rx = call.state_changes();
     let show = move |state: CallState, call: &VoipCall| {
         if state == CallState::Ended {
             say!("{label}: {state} ({})", describe_end(call.end_reason()));
@@ -203,20 +202,24 @@ pub(crate) fn print_states(label: String, call: VoipCall) -> StatePrinter {
             say!("{label}: {state}");
         }
     };
-    let first = *rx.borrow_and_update();
-    show(first, &call);
-    let (tx, printed) = watch::channel(first);
+    let mut states = call.state_events();
+    let recorded = call.state_history();
+    for state in &recorded {
+        show(*state, &call);
+    }
+    // Skip what was just printed: the event stream replays from the first state.
+    let skip = recorded.len();
+    let last = recorded.last().copied().unwrap_or(CallState::Ended);
+    let (tx, printed) = watch::channel(last);
     let task = tokio::spawn(async move {
-        if first == CallState::Ended {
-            return;
-        }
-        while rx.changed().await.is_ok() {
-            let state = *rx.borrow_and_update();
+        let mut seen = 0;
+        while let Some(state) = states.next().await {
+            seen += 1;
+            if seen <= skip {
+                continue;
+            }
             show(state, &call);
             tx.send_replace(state);
-            if state == CallState::Ended {
-                return;
-            }
         }
     });
     StatePrinter { task, printed }

@@ -40,6 +40,9 @@ pub(crate) struct CallShared {
     pub(crate) key: CallKey,
     pub(crate) direction: CallDirection,
     pub(crate) state: watch::Sender<CallState>,
+    /// Every state the call has been in, in order (the first is its initial state).
+    /// Pushed before `state` is sent, so a receiver woken by `state` finds it here.
+    history: Mutex<Vec<CallState>>,
     pub(crate) request: SipMessage,
     pub(crate) stream: OnceLock<MediaStream>,
     pub(crate) info: Mutex<CallInfo>,
@@ -52,6 +55,9 @@ pub(crate) struct CallShared {
 
 /// Most SIP INFO keys kept; the oldest are dropped beyond it.
 const MAX_INFO_DTMF: usize = 64;
+
+/// Most states kept in a call's history.
+const MAX_HISTORY: usize = 32;
 
 #[derive(Debug, Default)]
 pub(crate) struct CallInfo {
@@ -72,6 +78,7 @@ impl CallShared {
             key,
             direction,
             state: watch::Sender::new(state),
+            history: Mutex::new(vec![state]),
             request,
             stream: OnceLock::new(),
             info: Mutex::new(CallInfo::default()),
@@ -79,6 +86,29 @@ impl CallShared {
             info_dtmf: Mutex::new(VecDeque::new()),
             info_dtmf_ready: Notify::new(),
         })
+    }
+
+    /// Moves the call to `state` (recorded in the history, then published); `false` when
+    /// it already was in it or had ended.
+    pub(crate) fn set_state(&self, state: CallState) -> bool {
+        {
+            let mut h = self.history();
+            let last = h.last().copied();
+            if last == Some(state) || last == Some(CallState::Ended) {
+                return false;
+            }
+            // Each of the six states is entered once at most, but the history stays
+            // bounded whatever the core reports (the end is always recorded).
+            if h.len() < MAX_HISTORY || state == CallState::Ended {
+                h.push(state);
+            }
+        }
+        self.state.send_replace(state);
+        true
+    }
+
+    fn history(&self) -> std::sync::MutexGuard<'_, Vec<CallState>> {
+        self.history.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn info(&self) -> std::sync::MutexGuard<'_, CallInfo> {
@@ -106,6 +136,44 @@ impl CallShared {
         q.push_back(digit);
         drop(q);
         self.info_dtmf_ready.notify_one();
+    }
+}
+
+/// The states of a call, replayed from the first, then live; see
+/// [`VoipCall::state_events`].
+#[derive(Debug)]
+pub struct CallStates {
+    shared: Arc<CallShared>,
+    rx: watch::Receiver<CallState>,
+    next: usize,
+}
+
+impl CallStates {
+    /// The next state the call entered (at once when it is in the history already, else
+    /// when the call changes state); `None` after [`CallState::Ended`] was returned.
+    pub async fn next(&mut self) -> Option<CallState> {
+        loop {
+            // Mark the current version seen before reading the history: a state pushed
+            // after this read is published after it too, and wakes `changed()`.
+            self.rx.borrow_and_update();
+            {
+                let h = self.shared.history();
+                if let Some(state) = h.get(self.next) {
+                    self.next += 1;
+                    return Some(*state);
+                }
+                if h.last() == Some(&CallState::Ended) {
+                    return None;
+                }
+            }
+            if self.rx.changed().await.is_err() {
+                // The phone is gone; whatever was recorded last is all there will be.
+                let h = self.shared.history();
+                let state = h.get(self.next).copied();
+                self.next += usize::from(state.is_some());
+                return state;
+            }
+        }
     }
 }
 
@@ -143,9 +211,39 @@ impl VoipCall {
         self.shared.direction
     }
 
-    /// A receiver of state changes (`changed().await`, `borrow()`).
+    /// A receiver of the current state (`changed().await`, `borrow()`). A `watch`
+    /// keeps only the latest value: a state that is replaced before the receiver looks
+    /// is skipped (a caller subscribing after `call()` returned may never see
+    /// [`CallState::Dialing`]). To see every transition use
+    /// [`state_events`](Self::state_events) or [`state_history`](Self::state_history).
     pub fn state_changes(&self) -> watch::Receiver<CallState> {
         self.shared.state.subscribe()
+    }
+
+    /// Every state the call has been in so far, in order, starting with its first
+    /// ([`CallState::Dialing`] for ours, [`CallState::Ringing`] for theirs).
+    pub fn state_history(&self) -> Vec<CallState> {
+        self.shared.history().clone()
+    }
+
+    /// Every state of the call, from its first, then each change as it happens: nothing
+    /// is skipped however late this is called or however slowly it is read. Ends after
+    /// [`CallState::Ended`].
+    ///
+    /// ```no_run
+    /// # async fn f(call: voip::VoipCall) {
+    /// let mut states = call.state_events();
+    /// while let Some(state) = states.next().await {
+    ///     println!("{state}"); // DIALING, PROGRESS, ANSWERED, ENDED
+    /// }
+    /// # }
+    /// ```
+    pub fn state_events(&self) -> CallStates {
+        CallStates {
+            shared: self.shared.clone(),
+            rx: self.shared.state.subscribe(),
+            next: 0,
+        }
     }
 
     /// Waits until the call is in `state` (or ended: then

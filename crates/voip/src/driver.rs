@@ -194,11 +194,7 @@ impl Driver {
             if let Some(s) = call.stream.get() {
                 s.stop();
             }
-            call.state.send_if_modified(|s| {
-                let changed = *s != CallState::Ended;
-                *s = CallState::Ended;
-                changed
-            });
+            call.set_state(CallState::Ended);
         }
         self.transports.close();
         self.status.send_replace(PhoneStatus::Inactive);
@@ -550,7 +546,7 @@ impl Driver {
                     }
                     st.calls.remove(&call);
                 }
-                shared.state.send_replace(state);
+                shared.set_state(state);
             }
             CoreEvent::MediaNegotiated { call, media } => {
                 if let Some(shared) = st.calls.get(&call) {

@@ -77,7 +77,7 @@ pub mod sdp_negotiation;
 pub mod timer;
 pub mod transaction;
 
-pub use call::{CallState, VoipCall};
+pub use call::{CallState, CallStates, VoipCall};
 pub use config::{VoipPhoneParameter, VoipPhoneParameterBuilder};
 pub use core::{CallDirection, EndReason, IncomingMessage};
 pub use error::{Error, Result};

@@ -247,6 +247,56 @@ async fn cancel_and_busy() {
     b.stop().await;
 }
 
+/// All of `states` until the end, within WAIT.
+async fn all_states(mut states: voip::CallStates) -> Vec<CallState> {
+    let mut v = Vec::new();
+    timeout(WAIT, async {
+        while let Some(s) = states.next().await {
+            v.push(s);
+        }
+    })
+    .await
+    .expect("the call ends in time");
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_events_replay_every_transition_however_late() {
+    use CallState::*;
+    let (a, b) = tokio::join!(phone("alice"), phone("bob"));
+    // Subscribed before anything happens on bob's side, after the fact on alice's.
+    let (out, inc) = connect(&a, &b).await;
+    let early = tokio::spawn(all_states(inc.state_events()));
+    assert_eq!(out.state_history(), [Dialing, Progress, Answered]);
+    out.hangup().await.unwrap();
+    assert_eq!(early.await.unwrap(), [Ringing, Answered, Ended]);
+    // Long after the end: still the whole story, then the stream ends.
+    assert_eq!(
+        all_states(out.state_events()).await,
+        [Dialing, Progress, Answered, Ended]
+    );
+    assert_eq!(inc.state_history(), [Ringing, Answered, Ended]);
+
+    // A cancelled call goes through CANCELING; a denied one straight to ENDED.
+    let out = a.call(&b.sip_uri().unwrap(), None).await.unwrap();
+    let inc = ring(&b).await;
+    out.wait_for_state_timeout(Progress, WAIT).await.unwrap();
+    out.cancel().await.unwrap();
+    assert_eq!(
+        all_states(out.state_events()).await,
+        [Dialing, Progress, Canceling, Ended]
+    );
+    assert_eq!(all_states(inc.state_events()).await, [Ringing, Ended]);
+    let out = a.call(&b.sip_uri().unwrap(), None).await.unwrap();
+    ring(&b).await.deny().await.unwrap();
+    assert_eq!(
+        all_states(out.state_events()).await,
+        [Dialing, Progress, Ended]
+    );
+    a.stop().await;
+    b.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_both_ways() {
     let (a, b) = tokio::join!(phone("alice"), phone("bob"));

@@ -596,6 +596,46 @@ async fn source_policy_strict_and_latching() {
     assert!(s.stats().rejected_source >= 1);
 }
 
+/// pyVoIP 2.0 listens on its SDP port but sends from an ephemeral socket on the same host:
+/// the default policy hears it and keeps sending to the SDP port.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn same_host_other_port_is_heard_and_sends_stay_on_the_sdp_port() {
+    let engine = MediaEngine::new(MediaConfig::new(41200, 41219)).unwrap();
+    let s = engine.open_stream(LO).unwrap();
+    let listens = raw_peer().await;
+    let sends_from = raw_peer().await;
+    s.apply(&media(
+        listens.local_addr().unwrap(),
+        AudioCodec::Pcmu,
+        TransmitType::SendRecv,
+    ));
+    // mu-law 0x9F decodes to a clearly non-silent level.
+    for seq in 0..10u16 {
+        let ts = u32::from(seq) * 160;
+        let mut p = vec![0x80, 0, (seq >> 8) as u8, seq as u8];
+        p.extend(ts.to_be_bytes());
+        p.extend([9, 9, 9, 9]);
+        p.extend([0x9Fu8; 160]);
+        sends_from.send_to(&p, s.local_addr()).await.unwrap();
+    }
+    timeout(Duration::from_secs(2), async {
+        while s.stats().receiver.packets < 10 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("packets from the SDP host's other port are accepted");
+    let stats = s.stats();
+    assert_eq!(stats.rejected_source, 0);
+    assert_eq!(stats.other_port_packets, 10);
+    let heard = s.read_i16(800, true).await;
+    assert!(heard.iter().any(|&x| x.unsigned_abs() > 1000), "the audio is played out");
+    // Still sending to where the peer listens, not to its sending socket.
+    assert_eq!(s.remote_addr(), listens.local_addr().ok());
+    let got = recv_packets(&listens, 3).await;
+    assert!(got.iter().all(|p| p.from == s.local_addr()));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_streams_on_one_pacing_task() {
     let engine = MediaEngine::new(MediaConfig::new(41200, 41800)).unwrap();

@@ -17,8 +17,10 @@ pub const TICK: Duration = Duration::from_millis(20);
 pub enum LatchPolicy {
     /// Only the address of the peer's SDP.
     Never,
-    /// The SDP address; when that address is private, the first other source is latched
-    /// (accepted and sent to) instead.
+    /// The SDP address, and the SDP's host from any other port (accepted, but we keep
+    /// sending to the SDP's port: pyVoIP 2.0 sends from an ephemeral socket); when the SDP
+    /// address is private, the first source on another host is latched (accepted and sent
+    /// to) instead.
     #[default]
     WhenPrivate,
     /// The SDP address until a packet arrives from elsewhere, then that source (latched

@@ -29,7 +29,10 @@
 //! source that sends to us is latched (we accept it and send to it). Latching
 //! unconditionally would let anyone who guesses the port hijack the stream (baresip's
 //! maintainer calls it a security issue); latching never breaks peers behind NAT that
-//! advertise their private address.
+//! advertise their private address. Packets from the SDP's own IP address but another port
+//! are accepted without moving where we send (NAT would have changed the address, so this
+//! is the peer's own host): pyVoIP 2.0 sends from an ephemeral socket and listens only on
+//! its SDP port, and would otherwise be heard by nobody.
 //!
 //! # Directions and early media
 //! A stream does nothing until [`MediaStream::apply`] gives it the [`NegotiatedMedia`]

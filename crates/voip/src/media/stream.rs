@@ -40,6 +40,9 @@ pub struct MediaStats {
     pub send_errors: u64,
     /// Packets dropped because they came from an address we do not accept.
     pub rejected_source: u64,
+    /// Packets accepted from the SDP's host but another port than the SDP's (pyVoIP 2.0
+    /// sends from an ephemeral socket); we keep sending to the SDP's port.
+    pub other_port_packets: u64,
     /// Packets dropped because our direction does not receive, or before negotiation.
     pub dropped_not_receiving: u64,
     /// Outgoing audio samples waiting in the queue.
@@ -114,6 +117,7 @@ struct StreamState {
 
     send_errors: u64,
     rejected_source: u64,
+    other_port_packets: u64,
     dropped_not_receiving: u64,
 }
 
@@ -192,6 +196,7 @@ impl StreamState {
             receiver: self.receiver.stats(),
             send_errors: self.send_errors,
             rejected_source: self.rejected_source,
+            other_port_packets: self.other_port_packets,
             dropped_not_receiving: self.dropped_not_receiving,
             queued_samples: self.queue.len(),
         }
@@ -304,7 +309,15 @@ impl StreamShared {
                     LatchPolicy::WhenPrivate => is_private(sdp.ip()),
                     LatchPolicy::Always => true,
                 };
-            if latch {
+            // The SDP's host sending from another port is not NAT (the address would
+            // differ): pyVoIP 2.0 sends from an ephemeral socket and listens on its SDP port.
+            // Accept its packets but keep sending where it listens.
+            let same_host = self.config.latch == LatchPolicy::WhenPrivate
+                && from.ip() == sdp.ip()
+                && !sdp.ip().is_unspecified();
+            if same_host {
+                st.other_port_packets += 1;
+            } else if latch {
                 st.latched = true;
                 st.send_to = Some(from);
                 tracing::debug!(%sdp, %from, "RTP source latched");
@@ -557,6 +570,7 @@ impl MediaStream {
                 digits: VecDeque::new(),
                 send_errors: 0,
                 rejected_source: 0,
+                other_port_packets: 0,
                 dropped_not_receiving: 0,
             }),
             local_addr,

@@ -75,7 +75,9 @@ pub(crate) struct Baresip {
 }
 
 fn lock(inbox: &Inbox) -> std::sync::MutexGuard<'_, Vec<Value>> {
-    inbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    inbox
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Splits complete netstrings (`len:payload,`) off the front of `buf`.
@@ -139,7 +141,12 @@ impl Baresip {
                 ("CTRL_PORT", ctrl_port.to_string()),
             ],
         );
-        ensure!(!config.contains('@'), "unfilled field in the baresip config");
+        ensure!(
+            !config
+                .lines()
+                .any(|l| !l.starts_with('#') && l.contains('@')),
+            "unfilled field in the baresip config"
+        );
         std::fs::write(dir.join("config"), config)?;
         let accounts = fill(
             &std::fs::read_to_string(ctx.suite_dir.join("baresip/accounts.template"))
@@ -174,7 +181,9 @@ impl Baresip {
                     break;
                 }
                 buf.extend_from_slice(&chunk[..n]);
-                let Ok(items) = take_netstrings(&mut buf) else { break };
+                let Ok(items) = take_netstrings(&mut buf) else {
+                    break;
+                };
                 for item in items {
                     if let Ok(v) = serde_json::from_slice::<Value>(&item) {
                         lock(&sink).push(v);
@@ -209,22 +218,27 @@ impl Baresip {
     pub(crate) async fn command(&mut self, command: &str, params: &str) -> Result<String> {
         self.token += 1;
         let token = format!("t{}", self.token);
-        let json = serde_json::json!({"command": command, "params": params, "token": token}).to_string();
+        let json =
+            serde_json::json!({"command": command, "params": params, "token": token}).to_string();
         let frame = format!("{}:{json},", json.len());
         self.ctrl.write_all(frame.as_bytes()).await?;
         let inbox = self.inbox.clone();
         let mut found = None;
-        wait_until(Duration::from_secs(5), &format!("baresip's answer to {command}"), || {
-            let hit = lock(&inbox)
-                .iter()
-                .find(|v| v["response"] == true && v["token"] == token.as_str())
-                .cloned();
-            let done = hit.is_some();
-            if done {
-                found = hit;
-            }
-            async move { done }
-        })
+        wait_until(
+            Duration::from_secs(5),
+            &format!("baresip's answer to {command}"),
+            || {
+                let hit = lock(&inbox)
+                    .iter()
+                    .find(|v| v["response"] == true && v["token"] == token.as_str())
+                    .cloned();
+                let done = hit.is_some();
+                if done {
+                    found = hit;
+                }
+                async move { done }
+            },
+        )
         .await?;
         let response = found.unwrap_or_default();
         ensure!(
@@ -244,7 +258,12 @@ impl Baresip {
     }
 
     /// Waits until `n` events of `kind` have arrived; returns the `n`-th.
-    pub(crate) async fn wait_event(&mut self, kind: &str, n: usize, limit: Duration) -> Result<Value> {
+    pub(crate) async fn wait_event(
+        &mut self,
+        kind: &str,
+        n: usize,
+        limit: Duration,
+    ) -> Result<Value> {
         let inbox = self.inbox.clone();
         let count = |inbox: &Inbox| {
             lock(inbox)
@@ -252,10 +271,14 @@ impl Baresip {
                 .filter(|v| v["event"] == true && v["type"] == kind)
                 .count()
         };
-        if let Err(e) = wait_until(limit, &format!("baresip {} event {kind} #{n}", self.user), || {
-            let c = count(&inbox);
-            async move { c >= n }
-        })
+        if let Err(e) = wait_until(
+            limit,
+            &format!("baresip {} event {kind} #{n}", self.user),
+            || {
+                let c = count(&inbox);
+                async move { c >= n }
+            },
+        )
         .await
         {
             self.process.ensure_running()?;
@@ -331,12 +354,6 @@ impl Baresip {
         let _ = self.process.wait_exit(Duration::from_secs(2)).await;
         self.reader.abort();
         self.process.stop_async().await;
-    }
-}
-
-impl Drop for Baresip {
-    fn drop(&mut self) {
-        self.reader.abort();
     }
 }
 

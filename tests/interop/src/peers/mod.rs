@@ -5,8 +5,10 @@
 //! SIGKILL after a grace period), so a scenario that fails or times out never leaves a
 //! peer behind.
 
+pub(crate) mod baresip;
 pub(crate) mod kamailio;
 pub(crate) mod ports;
+pub(crate) mod pyvoip;
 pub(crate) mod sipp;
 pub(crate) mod tls;
 pub(crate) mod tshark;

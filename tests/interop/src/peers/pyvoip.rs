@@ -56,7 +56,12 @@ impl PyVoip {
             .args(["--server-port", &kam.port.to_string()])
             .args(["--user", user, "--password", password(user)])
             .args(["--bind-port", &sip_port.to_string()])
-            .args(["--rtp-low", &rtp.to_string(), "--rtp-high", &(rtp + 9).to_string()])
+            .args([
+                "--rtp-low",
+                &rtp.to_string(),
+                "--rtp-high",
+                &(rtp + 9).to_string(),
+            ])
             .args(args);
         let name = format!("pyvoip-{}", script.trim_end_matches(".py"));
         let process = Process::spawn(&ctx.log_dir, &name, cmd)?;
@@ -66,7 +71,10 @@ impl PyVoip {
             sip_port,
         };
         let first = p
-            .wait_any(&["registered", "not_registered", "start_failed"], Duration::from_secs(15))
+            .wait_any(
+                &["registered", "not_registered", "start_failed"],
+                Duration::from_secs(15),
+            )
             .await?;
         if first["event"] != "registered" {
             bail!("pyVoIP did not register: {first}");
@@ -90,7 +98,10 @@ impl PyVoip {
 
     /// The events named `name`.
     pub(crate) fn events_named(&self, name: &str) -> Vec<Value> {
-        self.events().into_iter().filter(|e| e["event"] == name).collect()
+        self.events()
+            .into_iter()
+            .filter(|e| e["event"] == name)
+            .collect()
     }
 
     /// Waits for the first event whose name is one of `names`; fails early when the
@@ -149,6 +160,10 @@ pub(crate) fn field<'a>(event: &'a Value, key: &str) -> &'a str {
 pub(crate) fn read_recording(path: &std::path::Path) -> Result<Vec<i16>> {
     let (samples, rate) = crate::audio::read_wav(path)
         .with_context(|| format!("reading pyVoIP's recording {}", path.display()))?;
-    anyhow::ensure!(rate == crate::audio::RATE, "{} is at {rate} Hz", path.display());
+    anyhow::ensure!(
+        rate == crate::audio::RATE,
+        "{} is at {rate} Hz",
+        path.display()
+    );
     Ok(samples)
 }

@@ -78,7 +78,11 @@ pub(super) async fn registered_phone(
 }
 
 /// Queues `tone` on `call` and records what the peer sends for `seconds` (from now).
-pub(super) async fn play_and_record(call: &VoipCall, tone: &[i16], seconds: f64) -> Result<Vec<i16>> {
+pub(super) async fn play_and_record(
+    call: &VoipCall,
+    tone: &[i16],
+    seconds: f64,
+) -> Result<Vec<i16>> {
     let mut rest = tone;
     let want = (seconds * f64::from(audio::RATE)) as usize;
     let mut heard = Vec::with_capacity(want);
@@ -95,7 +99,10 @@ pub(super) async fn play_and_record(call: &VoipCall, tone: &[i16], seconds: f64)
                 call.end_reason()
             );
         }
-        ensure!(Instant::now() < deadline, "recording did not keep real time");
+        ensure!(
+            Instant::now() < deadline,
+            "recording did not keep real time"
+        );
         heard.extend(call.read_i16(160, true).await);
     }
     Ok(heard)
@@ -178,7 +185,9 @@ async fn baresip_calls_us_audio(ctx: &mut Ctx) -> Result<String> {
         call.remote_uri()
     );
     call.answer().await?;
-    let established = bob.wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(5)).await?;
+    let established = bob
+        .wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(5))
+        .await?;
     ensure!(
         event_peer(&established).contains("alice"),
         "baresip established a call with {}",
@@ -190,7 +199,8 @@ async fn baresip_calls_us_audio(ctx: &mut Ctx) -> Result<String> {
     call.hangup().await?;
     call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
         .await?;
-    bob.wait_event("CALL_CLOSED", 1, Duration::from_secs(5)).await?;
+    bob.wait_event("CALL_CLOSED", 1, Duration::from_secs(5))
+        .await?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let files = bob.recordings()?;
     let (_, dec) = files.first().context("baresip recorded no call")?;
@@ -230,7 +240,11 @@ async fn baresip_dtmf(ctx: &mut Ctx, codec: AudioCodec) -> Result<String> {
         .await
         .with_context(|| format!("baresip did not answer ({:?})", call.end_reason()))?;
     let media = call.media().context("answered without media")?;
-    ensure!(media.codec == codec, "negotiated {:?}, offered only {codec:?}", media.codec);
+    ensure!(
+        media.codec == codec,
+        "negotiated {:?}, offered only {codec:?}",
+        media.codec
+    );
     ensure!(
         media.dtmf_payload_type.is_some(),
         "baresip's answer has no telephone-event"
@@ -238,9 +252,14 @@ async fn baresip_dtmf(ctx: &mut Ctx, codec: AudioCodec) -> Result<String> {
     let invite = rec.sent_requests("INVITE");
     let sdp_m = invite
         .first()
-        .and_then(|m| m.lines().find(|l| l.starts_with("m=audio")).map(str::to_owned))
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("m=audio"))
+                .map(str::to_owned)
+        })
         .context("no INVITE with SDP sent")?;
-    bob.wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(5)).await?;
+    bob.wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(5))
+        .await?;
 
     // Baresip's own tone in the chosen codec, then its keys.
     let heard = play_and_record(&call, &[], 1.5).await?;
@@ -263,14 +282,18 @@ async fn baresip_dtmf(ctx: &mut Ctx, codec: AudioCodec) -> Result<String> {
     ensure!(
         got == KEYS,
         "baresip pressed {KEYS:?}, get_dtmf() returned {got:?} (tone: {})",
-        tone.as_ref().map(ToString::to_string).unwrap_or_else(|e| e.to_string())
+        tone.as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_else(|e| e.to_string())
     );
     let tone = tone?;
 
     let how = match codec {
         AudioCodec::Pcmu => {
             call.hangup().await?;
-            let closed = bob.wait_event("CALL_CLOSED", 1, Duration::from_secs(5)).await?;
+            let closed = bob
+                .wait_event("CALL_CLOSED", 1, Duration::from_secs(5))
+                .await?;
             ensure!(
                 call.end_reason() == Some(EndReason::LocalHangup),
                 "end reason {:?}",

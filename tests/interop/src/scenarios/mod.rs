@@ -5,10 +5,13 @@
 //! module here (the `String` is the detail shown in the table), and list it in that
 //! module's `scenarios()` with [`Scenario::new`]; add the module's list to [`all`].
 
+mod baresip;
 mod calls;
 mod load;
 mod options;
+mod pyvoip;
 mod register;
+mod transfer;
 mod transport;
 
 use std::future::Future;
@@ -63,6 +66,9 @@ pub(crate) fn all() -> Vec<Scenario> {
     v.extend(calls::scenarios());
     v.extend(load::scenarios());
     v.extend(transport::scenarios());
+    v.extend(baresip::scenarios());
+    v.extend(transfer::scenarios());
+    v.extend(pyvoip::scenarios());
     v
 }
 

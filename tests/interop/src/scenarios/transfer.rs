@@ -1,0 +1,148 @@
+//! Scenario 5: our phone transfers an answered call with REFER through Kamailio. The
+//! transferee and the transfer target are two baresips (bob and carol): bob, told by our
+//! REFER, calls carol; the transfer is complete when carol has bob on the line, with
+//! bob's audio in carol's recording.
+//!
+//! Blind (`transfer(target, true)`): our call ends once bob accepted the REFER. With
+//! `blind = false` our phone waits for bob's NOTIFY of the new call's outcome: `true`
+//! once carol answered; a target that does not exist (dave, not registered: 404) gives
+//! `false` and our call goes on. (Attended transfer with `Replaces` is not in the phone's
+//! API.)
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, ensure};
+use voip::{CallState, EndReason};
+
+use super::baresip::{expect_tone, registered_phone};
+use super::{Ctx, Scenario, SipRecorder, header};
+use crate::peers::baresip::{Baresip, BaresipOpts, event_peer};
+use crate::peers::kamailio::{Kamailio, KamailioOpts};
+
+pub(crate) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario::new(
+            "transfer_blind",
+            "blind REFER through Kamailio: baresip bob calls baresip carol, our call ends Transferred",
+            45,
+            |ctx| Box::pin(transfer(ctx, true)),
+        ),
+        Scenario::new(
+            "transfer_notify",
+            "REFER waiting for NOTIFY: to an unknown user -> false, call kept; to carol -> true once carol answered",
+            60,
+            |ctx| Box::pin(transfer(ctx, false)),
+        ),
+    ]
+}
+
+async fn transfer(ctx: &mut Ctx, blind: bool) -> Result<String> {
+    let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
+    let rec = SipRecorder::default();
+    let alice = registered_phone(ctx, &kam, "alice", &rec).await?;
+    let mut bob = Baresip::start(ctx, &kam, BaresipOpts::new("bob", 600.0)).await?;
+    let mut carol = Baresip::start(ctx, &kam, BaresipOpts::new("carol", 800.0)).await?;
+
+    let call = alice.call("bob", None).await?;
+    call.wait_for_state_timeout(CallState::Answered, Duration::from_secs(8))
+        .await
+        .with_context(|| format!("bob did not answer ({:?})", call.end_reason()))?;
+    bob.wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(5))
+        .await?;
+    let mut detail = Vec::new();
+
+    if !blind {
+        // A target nobody registered: Kamailio answers bob's INVITE 404, bob NOTIFYs it.
+        let t0 = Instant::now();
+        let ok = tokio::time::timeout(Duration::from_secs(15), call.transfer("dave", false))
+            .await
+            .context("transfer to dave did not return within 15s")??;
+        ensure!(!ok, "transfer to an unregistered user reported success");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        ensure!(
+            call.state() == CallState::Answered,
+            "after the failed transfer our call is {:?} ({:?})",
+            call.state(),
+            call.end_reason()
+        );
+        detail.push(format!(
+            "REFER to dave: false after {:.1}s, call kept",
+            t0.elapsed().as_secs_f64()
+        ));
+    }
+
+    let t0 = Instant::now();
+    let ok = tokio::time::timeout(Duration::from_secs(15), call.transfer("carol", blind))
+        .await
+        .context("transfer to carol did not return within 15s")??;
+    let took = t0.elapsed().as_secs_f64();
+    ensure!(ok, "transfer to carol returned false");
+    if !blind {
+        // The NOTIFY with 200 comes when carol answered: she has the call by now.
+        let established = carol
+            .wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(2))
+            .await
+            .context("transfer() returned true before carol had the call")?;
+        ensure!(
+            event_peer(&established).contains("bob"),
+            "carol's call is with {}",
+            event_peer(&established)
+        );
+    }
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
+        .await
+        .context("our call did not end after the transfer")?;
+    ensure!(
+        call.end_reason() == Some(EndReason::Transferred),
+        "our call ended with {:?}, not Transferred",
+        call.end_reason()
+    );
+    let at_carol = carol
+        .wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(8))
+        .await
+        .context("bob never reached carol")?;
+    ensure!(
+        event_peer(&at_carol).contains("bob"),
+        "carol's call is with {}",
+        event_peer(&at_carol)
+    );
+    let at_bob = bob
+        .wait_event("CALL_ESTABLISHED", 2, Duration::from_secs(5))
+        .await?;
+    ensure!(
+        event_peer(&at_bob).contains("carol"),
+        "bob's second call is with {}",
+        event_peer(&at_bob)
+    );
+    // Bob and carol talk for a moment; carol must hear bob's tone.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    carol.command("hangup", "").await?;
+    carol
+        .wait_event("CALL_CLOSED", 1, Duration::from_secs(5))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, dec) = carol
+        .recordings()?
+        .into_iter()
+        .next()
+        .context("carol recorded no call")?;
+    let carol_heard = Baresip::read_recording(&dec)?;
+    let tone = expect_tone("what carol recorded", &carol_heard, 600.0, -6.0, 1.0)?;
+
+    let refers = rec.sent_requests("REFER");
+    let last = refers.last().context("no REFER in our SIP log")?;
+    let refer_to = header(last, "Refer-To").unwrap_or_default().to_owned();
+    ensure!(refer_to.contains("carol"), "Refer-To {refer_to:?}");
+    let notifies = rec
+        .received()
+        .into_iter()
+        .filter(|m| m.starts_with("NOTIFY "))
+        .count();
+    detail.push(format!(
+        "REFER to carol ({refer_to}): true after {took:.1}s; {notifies} NOTIFY; carol got bob, heard his 600 Hz {tone}"
+    ));
+    alice.stop().await;
+    bob.stop().await;
+    carol.stop().await;
+    Ok(detail.join("; "))
+}

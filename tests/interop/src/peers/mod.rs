@@ -328,3 +328,12 @@ pub(crate) async fn versions(work_dir: &Path) -> Vec<(&'static str, String)> {
         ),
     ]
 }
+
+/// Waits until something has bound UDP `addr` (probing by trying to bind it ourselves,
+/// which sends nothing: a SIPp UAS counts any probe message as unexpected).
+pub(crate) async fn wait_udp_bound(addr: SocketAddr, limit: Duration) -> Result<()> {
+    wait_until(limit, &format!("UDP {addr} to be bound"), || async move {
+        std::net::UdpSocket::bind(addr).is_err()
+    })
+    .await
+}

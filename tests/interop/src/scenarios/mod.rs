@@ -250,3 +250,36 @@ pub(crate) fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
 pub(crate) fn cseq_method(message: &str) -> Option<&str> {
     header(message, "CSeq")?.split_whitespace().nth(1)
 }
+
+/// A spawned task that is aborted when the guard is dropped (so a failing or timed-out
+/// scenario leaves nothing running).
+#[derive(Debug)]
+pub(crate) struct TaskGuard<T>(Option<tokio::task::JoinHandle<T>>);
+
+impl<T: Send + 'static> TaskGuard<T> {
+    /// Spawns `fut`.
+    pub(crate) fn spawn(fut: impl Future<Output = T> + Send + 'static) -> Self {
+        TaskGuard(Some(tokio::spawn(fut)))
+    }
+
+    /// Waits for the task's result.
+    pub(crate) async fn join(mut self) -> Result<T> {
+        let handle = self.0.take().context("task already joined")?;
+        handle.await.context("task panicked or was aborted")
+    }
+
+    /// Stops the task now.
+    pub(crate) fn abort(&self) {
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
+    }
+}
+
+impl<T> Drop for TaskGuard<T> {
+    fn drop(&mut self) {
+        if let Some(h) = &self.0 {
+            h.abort();
+        }
+    }
+}

@@ -1,7 +1,63 @@
-//! Scenarios (being written).
+//! Scenario 7 (our part): OPTIONS from SIPp, straight to our phone and through Kamailio to
+//! its registered Contact, gets 200 with INVITE in Allow (pyVoIP answers nothing).
 
-use super::Scenario;
+use anyhow::Result;
+
+use super::{Ctx, Scenario};
+use crate::peers::kamailio::{Kamailio, KamailioOpts, password};
+use crate::peers::sipp::SippRun;
 
 pub(crate) fn scenarios() -> Vec<Scenario> {
-    Vec::new()
+    vec![
+        Scenario::new(
+            "options_direct",
+            "SIPp OPTIONS to our phone gets 200 with INVITE in Allow",
+            30,
+            |ctx| Box::pin(options_direct(ctx)),
+        ),
+        Scenario::new(
+            "options_via_kamailio",
+            "SIPp OPTIONS to alice through Kamailio reaches our registered phone, 200",
+            30,
+            |ctx| Box::pin(options_via_kamailio(ctx)),
+        ),
+    ]
+}
+
+async fn options_direct(ctx: &mut Ctx) -> Result<String> {
+    let params = ctx.phone_params("alice", 4)?;
+    let phone = ctx.start_phone(params).await?;
+    let addr = phone.local_addr().expect("started");
+    let stats = SippRun::new(ctx, "sipp", "options.xml")
+        .remote(addr)
+        .service("alice")
+        .calls(3)
+        .timeout(std::time::Duration::from_secs(15))
+        .run(ctx)
+        .await?;
+    stats.expect_clean(3)?;
+    phone.stop().await;
+    Ok(format!("3 OPTIONS answered 200; {}", stats.summary()))
+}
+
+async fn options_via_kamailio(ctx: &mut Ctx) -> Result<String> {
+    let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
+    let params = ctx
+        .phone_params("alice", 4)?
+        .server("127.0.0.1", kam.port)
+        .password("alice", password("alice"));
+    let phone = ctx.start_phone(params).await?;
+    let stats = SippRun::new(ctx, "sipp", "options.xml")
+        .remote(kam.addr())
+        .service("alice")
+        .calls(3)
+        .timeout(std::time::Duration::from_secs(15))
+        .run(ctx)
+        .await?;
+    stats.expect_clean(3)?;
+    phone.stop().await;
+    Ok(format!(
+        "3 OPTIONS relayed and answered 200; {}",
+        stats.summary()
+    ))
 }

@@ -72,11 +72,16 @@ pub struct VoipPhoneParameter {
     /// Peers inside this network are given [`hostname`](Self::hostname), others
     /// [`remote_hostname`](Self::remote_hostname) (default `0.0.0.0/0`: everyone is local).
     pub bind_network: IpNet,
-    /// The host advertised to peers inside `bind_network` (default: the bind IP, or when
-    /// that is a wildcard the address the OS routes to the peer from; never `0.0.0.0`).
+    /// The host advertised to peers inside `bind_network`, in Via, Contact and the SDP
+    /// `c=`/`o=` lines (default: the bind IP, or when that is a wildcard the address the
+    /// OS routes to the peer from; never `0.0.0.0`). A name goes into Via and Contact as
+    /// it is; SDP carries the address it resolves to when the phone starts (unresolvable:
+    /// [`Error::Nat`] from [`start`](crate::VoipPhone::start)).
     pub hostname: Option<String>,
-    /// The host advertised to peers outside `bind_network`; without one such peers get a
-    /// NAT error (pyVoIP's `NATError`).
+    /// The host advertised to peers outside `bind_network` (usually the NAT's public
+    /// address or name), in Via, Contact and SDP like [`hostname`](Self::hostname);
+    /// without one, calls and requests to such peers fail with [`Error::Nat`] (pyVoIP's
+    /// `NATError`).
     pub remote_hostname: Option<String>,
     /// Follow the address the registrar saw us at (default on): when the Via `received`
     /// / `rport` of a REGISTER's 2xx differ from our Contact, register again with a

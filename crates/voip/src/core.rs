@@ -772,23 +772,36 @@ impl UaCore {
         }
     }
 
-    /// The address we advertise in SDP to `peer`.
-    /// Our media description for a call with `peer`: the NAT-selected address, `rtp_port`
-    /// and our user name in `o=`.
+    /// Our media description for a call with `peer`: the NAT-selected address (see
+    /// [`media_ip`](Self::media_ip)), `rtp_port` and our user name in `o=`.
     fn local_media(&self, peer: IpAddr, rtp_port: u16) -> Result<LocalMedia> {
         let mut local = LocalMedia::new(self.media_ip(peer)?, rtp_port);
         local.username = self.config.user.clone();
         Ok(local)
     }
 
+    /// The address our SDP (`c=`, `o=`) gives `peer`, by pyVoIP's NAT rules: the
+    /// `hostname` for a peer inside `bind_network`, the `remote_hostname` for one outside
+    /// (none: [`Error::Nat`]). A wildcard there (the default `hostname` is the bind
+    /// address, `0.0.0.0` by default) becomes the local address the OS routes to the
+    /// peer from; a name becomes its address ([`learn_host`](Self::learn_host); an
+    /// unresolved one is [`Error::Nat`], never our local address, which a peer behind
+    /// the NAT's far side could not reach). Never `0.0.0.0`.
     fn media_ip(&self, peer: IpAddr) -> Result<IpAddr> {
         let h = self.config.nat.get_host_for(peer)?;
+        let h = h
+            .strip_prefix('[')
+            .and_then(|x| x.strip_suffix(']'))
+            .unwrap_or(h);
         match h.parse::<IpAddr>() {
             Ok(ip) if !ip.is_unspecified() => Ok(ip),
             Ok(_) => self.route_ip(peer),
             Err(_) => match self.resolved.get(&h.to_ascii_lowercase()) {
-                Some(ip) => Ok(*ip),
-                None => self.route_ip(peer),
+                Some(ip) if !ip.is_unspecified() => Ok(*ip),
+                _ => Err(Error::Nat(sip_transport::NatError::Unresolvable {
+                    host: h.to_owned(),
+                    reason: "not resolved when the phone started".into(),
+                })),
             },
         }
     }

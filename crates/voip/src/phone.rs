@@ -251,6 +251,23 @@ impl VoipPhone {
                 }
             }
         }
+        // Our own names (pyVoIP's hostname / remote_hostname) go into Via and Contact as
+        // they are, but SDP needs an address: resolve them now (pyVoIP's NATError when a
+        // name cannot be resolved), preferring the bind address's family.
+        for host in p.hostname.iter().chain(p.remote_hostname.iter()) {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            if bare.parse::<std::net::IpAddr>().is_ok() {
+                continue;
+            }
+            let ips = sip_transport::resolve_host(host).await?;
+            let ip = ips
+                .iter()
+                .find(|ip| ip.is_ipv4() == p.bind_ip.is_ipv4())
+                .or(ips.first());
+            if let Some(ip) = ip {
+                core.learn_host(host, *ip);
+            }
+        }
         let (commands, command_rx) = mpsc::channel(256);
         let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_QUEUE);
         let (messages_tx, messages_rx) = mpsc::channel(64);

@@ -2,41 +2,13 @@
 //! caller ACKed its 2xx, or the 2xx's retransmissions gave up. Found against SIPp's `uac`
 //! scenario: our BYE left 0.2 ms after our 200, before the ACK.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use sip_message::{Method, SipMessage};
-use voip::core::{CallKey, CallState, CoreConfig, CoreEvent, EndReason, UaCore};
-use voip::transaction::Target;
+use voip::core::{CallKey, CallState, CoreEvent, EndReason, UaCore};
 
-fn alice() -> Target {
-    Target::udp("127.0.0.1:5062".parse().unwrap())
-}
-
-fn bob() -> UaCore {
-    UaCore::new(CoreConfig::peer_to_peer(
-        "bob",
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        5064,
-    ))
-}
-
-fn sent(core: &mut UaCore) -> Vec<SipMessage> {
-    let mut v = Vec::new();
-    while let Some(t) = core.poll_transmit() {
-        v.push(SipMessage::parse(t.bytes).unwrap());
-    }
-    v
-}
-
-fn events(core: &mut UaCore) -> Vec<CoreEvent> {
-    let mut v = Vec::new();
-    while let Some(e) = core.poll_event() {
-        v.push(e);
-    }
-    v
-}
+mod core_support;
+use core_support::*;
 
 fn byes(out: &[SipMessage]) -> usize {
     out.iter()
@@ -44,42 +16,9 @@ fn byes(out: &[SipMessage]) -> usize {
         .count()
 }
 
-const OFFER: &str = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=sendrecv\r\n";
-
-fn request(method: &str, call_id: &str, to_tag: Option<&str>, cseq: u32, body: &str) -> SipMessage {
-    let tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
-    let ct = if body.is_empty() {
-        ""
-    } else {
-        "Content-Type: application/sdp\n"
-    };
-    let branch = if method == "ACK" {
-        format!("ack-{cseq}")
-    } else {
-        format!("{method}-{cseq}")
-    };
-    let mut m = format!(
-        "{method} sip:bob@127.0.0.1:5064 SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-{call_id}-{branch};rport
-Max-Forwards: 70
-From: <sip:alice@127.0.0.1:5062>;tag=at
-To: <sip:bob@127.0.0.1:5064>{tag}
-Call-ID: {call_id}
-CSeq: {cseq} {method}
-Contact: <sip:alice@127.0.0.1:5062>
-{ct}Content-Length: {}
-
-",
-        body.len()
-    )
-    .replace('\n', "\r\n");
-    m.push_str(body);
-    SipMessage::parse(Bytes::from(m)).unwrap()
-}
-
 /// Bob answers an INVITE (with `body` as offer): the call key and our To tag.
 fn answered(core: &mut UaCore, now: Instant, call_id: &str, body: &str) -> (CallKey, String) {
-    core.handle_incoming(now, request("INVITE", call_id, None, 10, body), alice());
+    core.handle_incoming(now, invite(call_id, body), alice());
     let ringing = sent(core).pop().unwrap();
     let tag = ringing.to_tag().unwrap().to_owned();
     let call = events(core)
@@ -122,7 +61,7 @@ fn hangup_before_the_ack_holds_the_bye_until_the_ack() {
     assert!(out.iter().any(|m| m.is_response()), "2xx retransmitted");
 
     let t1 = t0 + Duration::from_millis(700);
-    core.handle_incoming(t1, request("ACK", "h1", Some(&tag), 10, ""), alice());
+    core.handle_incoming(t1, in_dialog("ACK", "h1", &tag, 10, "", ""), alice());
     let out = sent(&mut core);
     assert_eq!(byes(&out), 1, "BYE right after the ACK: {out:?}");
     let bye = out
@@ -139,7 +78,7 @@ fn hangup_before_the_ack_holds_the_bye_until_the_ack() {
     );
 
     // A retransmitted ACK does not send another BYE.
-    core.handle_incoming(t1, request("ACK", "h1", Some(&tag), 10, ""), alice());
+    core.handle_incoming(t1, in_dialog("ACK", "h1", &tag, 10, "", ""), alice());
     assert_eq!(byes(&sent(&mut core)), 0);
 }
 
@@ -148,7 +87,7 @@ fn hangup_after_the_ack_sends_the_bye_at_once() {
     let mut core = bob();
     let t0 = Instant::now();
     let (call, tag) = answered(&mut core, t0, "h2", OFFER);
-    core.handle_incoming(t0, request("ACK", "h2", Some(&tag), 10, ""), alice());
+    core.handle_incoming(t0, in_dialog("ACK", "h2", &tag, 10, "", ""), alice());
     sent(&mut core);
     core.hangup(t0, call).unwrap();
     assert_eq!(byes(&sent(&mut core)), 1);
@@ -237,6 +176,6 @@ fn shutdown_before_the_ack_also_waits_for_it() {
     assert_eq!(byes(&sent(&mut core)), 0);
     assert_eq!(core.call_state(call), Some(CallState::Ended));
     assert_eq!(core.pending_requests(), 1);
-    core.handle_incoming(t0, request("ACK", "h5", Some(&tag), 10, ""), alice());
+    core.handle_incoming(t0, in_dialog("ACK", "h5", &tag, 10, "", ""), alice());
     assert_eq!(byes(&sent(&mut core)), 1);
 }

@@ -11,123 +11,8 @@ use sip_message::{HeaderName, Method, SipMessage};
 use voip::core::{CallState, CoreConfig, CoreEvent, EndReason, UaCore};
 use voip::transaction::Target;
 
-const ALICE: &str = "127.0.0.1:5062";
-
-fn alice() -> Target {
-    Target::udp(ALICE.parse().unwrap())
-}
-
-fn bob() -> UaCore {
-    UaCore::new(CoreConfig::peer_to_peer(
-        "bob",
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-        5064,
-    ))
-}
-
-fn msg(text: &str) -> SipMessage {
-    SipMessage::parse(Bytes::from(text.replace('\n', "\r\n"))).unwrap()
-}
-
-fn sent(core: &mut UaCore) -> Vec<SipMessage> {
-    let mut v = Vec::new();
-    while let Some(t) = core.poll_transmit() {
-        v.push(SipMessage::parse(t.bytes).unwrap());
-    }
-    v
-}
-
-fn events(core: &mut UaCore) -> Vec<CoreEvent> {
-    let mut v = Vec::new();
-    while let Some(e) = core.poll_event() {
-        v.push(e);
-    }
-    v
-}
-
-fn code(m: &SipMessage) -> u16 {
-    m.status().unwrap().code()
-}
-
-const OFFER: &str = "v=0
-o=alice 1 1 IN IP4 127.0.0.1
-s=-
-c=IN IP4 127.0.0.1
-t=0 0
-m=audio 40000 RTP/AVP 0 8 101
-a=rtpmap:101 telephone-event/8000
-a=sendrecv
-";
-
-fn invite(call_id: &str, body: &str) -> SipMessage {
-    let ct = if body.is_empty() {
-        ""
-    } else {
-        "Content-Type: application/sdp\n"
-    };
-    msg(&format!(
-        "INVITE sip:bob@127.0.0.1:5064 SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-{call_id};rport
-Max-Forwards: 70
-From: <sip:alice@127.0.0.1:5062>;tag=at
-To: <sip:bob@127.0.0.1:5064>
-Call-ID: {call_id}
-CSeq: 10 INVITE
-Contact: <sip:alice@127.0.0.1:5062>
-{ct}Content-Length: {}
-
-{}",
-        body.replace('\n', "\r\n").len(),
-        body
-    ))
-}
-
-/// Bob rings for `inv`: returns the call key and the 180.
-fn ring(core: &mut UaCore, now: Instant, inv: SipMessage) -> (voip::core::CallKey, SipMessage) {
-    core.handle_incoming(now, inv, alice());
-    let out = sent(core);
-    assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [100, 180]);
-    let ringing = out[1].clone();
-    assert!(ringing.to_tag().is_some());
-    let contact = ringing.contact().unwrap().unwrap();
-    assert_eq!(contact.uri().unwrap().to_string(), "sip:bob@127.0.0.1:5064");
-    let ev = events(core);
-    let Some(CoreEvent::IncomingCall { call, .. }) = ev.first() else {
-        panic!("{ev:?}")
-    };
-    assert_eq!(core.call_state(*call), Some(CallState::Ringing));
-    (*call, ringing)
-}
-
-fn in_dialog(
-    method: &str,
-    call_id: &str,
-    to_tag: &str,
-    cseq: u32,
-    body: &str,
-    extra: &str,
-) -> SipMessage {
-    let ct = if body.is_empty() {
-        ""
-    } else {
-        "Content-Type: application/sdp\n"
-    };
-    msg(&format!(
-        "{method} sip:bob@127.0.0.1:5064 SIP/2.0
-Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bK-{method}-{cseq};rport
-Max-Forwards: 70
-From: <sip:alice@127.0.0.1:5062>;tag=at
-To: <sip:bob@127.0.0.1:5064>;tag={to_tag}
-Call-ID: {call_id}
-CSeq: {cseq} {method}
-Contact: <sip:alice@127.0.0.1:5062>
-{extra}{ct}Content-Length: {}
-
-{}",
-        body.replace('\n', "\r\n").len(),
-        body
-    ))
-}
+mod core_support;
+use core_support::*;
 
 #[test]
 fn options_unknown_methods_and_unknown_dialogs() {
@@ -238,6 +123,8 @@ fn answer_retransmits_200_until_ack_and_bye_ends_the_call() {
     let mut core = bob();
     let t0 = Instant::now();
     let (call, ringing) = ring(&mut core, t0, invite("c3", OFFER));
+    let contact = ringing.contact().unwrap().unwrap();
+    assert_eq!(contact.uri().unwrap().to_string(), "sip:bob@127.0.0.1:5064");
     core.answer(t0, call, 30000).unwrap();
     let ok = sent(&mut core).pop().unwrap();
     assert_eq!(code(&ok), 200);

@@ -862,6 +862,47 @@ async fn wildcard_bind_never_advertises_0_0_0_0() {
     b.stop().await;
 }
 
+/// A `hostname` that is a name: Via and Contact carry the name, the SDP its address
+/// (resolved when the phone starts); an unresolvable one fails `start` with pyVoIP's
+/// NATError.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostname_name_goes_in_contact_and_its_address_in_sdp() {
+    let a = VoipPhone::new(
+        params("alice", TransportMode::Udp)
+            .hostname("localhost")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let b = phone("bob").await;
+    a.start().await.unwrap();
+    let (out, inc) = connect(&a, &b).await;
+    let invite = inc.request();
+    let contact = invite.contact().unwrap().unwrap();
+    let contact = contact.uri().unwrap();
+    assert_eq!(contact.as_sip().unwrap().host.to_string(), "localhost");
+    let body = String::from_utf8_lossy(invite.body()).into_owned();
+    assert!(body.contains("c=IN IP4 127.0.0.1"), "{body}");
+    exercise(&out, &inc, false).await;
+    inc.hangup().await.unwrap();
+    out.wait_for_state_timeout(CallState::Ended, WAIT)
+        .await
+        .unwrap();
+    a.stop().await;
+    b.stop().await;
+
+    let bad = VoipPhone::new(
+        params("carol", TransportMode::Udp)
+            .remote_hostname("no-such-host.invalid")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    let err = bad.start().await.unwrap_err();
+    assert!(matches!(err, Error::Nat(_)), "{err:?}");
+    assert_eq!(bad.get_status(), PhoneStatus::Failed);
+}
+
 /// Early media: B sends 183 with SDP and plays audio before answering; A is in Progress
 /// and hears it in `read_audio`; then B answers and the call goes on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

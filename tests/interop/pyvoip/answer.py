@@ -33,14 +33,35 @@ result = {"answered": False, "dtmf": "", "remote_bye": False, "hangup_returned":
 
 
 class Call(VoIPCall):
+    def __init__(self, *a, **kw):
+        # pyVoIP starts a receiver thread for every call that reads the same message queue
+        # as answer(), which takes the first queued message as the ACK. Whichever thread
+        # gets the INVITE (queued too) and the ACK decides whether answer() returns: when
+        # the receiver takes the ACK, answer() blocks forever (pyVoIP's bug; here it hit
+        # calls arriving within ~2 s of registering). Work-around: the receiver starts only
+        # once answer() returned, and ringing() drains the queue (the INVITE) first.
+        self.answer_done = threading.Event()
+        super().__init__(*a, **kw)
+
+    def receiver(self):
+        self.answer_done.wait()
+        super().receiver()
+
     def ringing(self, invite_request):
         emit("ringing", call_id=self.call_id)
+        while True:
+            try:
+                self.conn.recv(8192, timeout=0.05)
+            except TimeoutError:
+                break
         try:
             self.answer()
         except Exception as e:  # report, do not die silently
             emit("answer_failed", error=repr(e))
             done.set()
             return
+        finally:
+            self.answer_done.set()
         result["answered"] = True
         emit("answered")
         threading.Thread(target=self.work, daemon=True).start()

@@ -66,8 +66,8 @@ async fn transfer(ctx: &mut Ctx, blind: bool) -> Result<String> {
             call.end_reason()
         );
         detail.push(format!(
-            "REFER to dave: false after {:.1}s, call kept",
-            t0.elapsed().as_secs_f64()
+            "REFER to dave: false after {} ms, call kept",
+            t0.elapsed().as_millis()
         ));
     }
 
@@ -75,9 +75,22 @@ async fn transfer(ctx: &mut Ctx, blind: bool) -> Result<String> {
     let ok = tokio::time::timeout(Duration::from_secs(15), call.transfer("carol", blind))
         .await
         .context("transfer to carol did not return within 15s")??;
-    let took = t0.elapsed().as_secs_f64();
+    let took = t0.elapsed().as_millis();
     ensure!(ok, "transfer to carol returned false");
+    // What our phone had received when transfer() returned: blind needs the REFER's
+    // 202, the other mode bob's NOTIFY carrying the new call's 200.
+    let received = rec.received();
+    ensure!(
+        !rec.received_responses(202, "REFER").is_empty(),
+        "transfer() returned true without a 202 to the REFER"
+    );
     if !blind {
+        ensure!(
+            received
+                .iter()
+                .any(|m| m.starts_with("NOTIFY ") && m.contains("SIP/2.0 200")),
+            "transfer(blind=false) returned true before the NOTIFY with 200"
+        );
         // The NOTIFY with 200 comes when carol answered: she has the call by now.
         let established = carol
             .wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(2))
@@ -139,7 +152,7 @@ async fn transfer(ctx: &mut Ctx, blind: bool) -> Result<String> {
         .filter(|m| m.starts_with("NOTIFY "))
         .count();
     detail.push(format!(
-        "REFER to carol ({refer_to}): true after {took:.1}s; {notifies} NOTIFY; carol got bob, heard his 600 Hz {tone}"
+        "REFER to carol ({refer_to}): true after {took} ms; {notifies} NOTIFY; carol got bob, heard his 600 Hz {tone}"
     ));
     alice.stop().await;
     bob.stop().await;

@@ -5,7 +5,7 @@ use crate::framing::{self, HeaderEntry, HeaderIndex, Line};
 use crate::header_name::{HeaderName, NameId, OtherHeaderName};
 use crate::headers::auth::parse_auth;
 use crate::headers::misc::{
-    parse_call_id, parse_cseq, parse_media_type, parse_number, parse_token, parse_token_params,
+    parse_call_id, simple_call_id, simple_cseq, parse_cseq, parse_media_type, parse_number, parse_token, parse_token_params,
 };
 use crate::headers::name_addr::{parse_contact, parse_name_addr};
 use crate::headers::via::parse_via;
@@ -84,7 +84,7 @@ impl<'m> HeaderField<'m> {
 
     /// The value as text, if it is UTF-8.
     pub fn value_str(&self) -> Option<&'m str> {
-        std::str::from_utf8(self.value).ok()
+        scan::utf8(self.value).ok()
     }
 
     /// The value with each fold (CRLF + whitespace) replaced by one space.
@@ -298,7 +298,7 @@ impl<'m, T> Iterator for Values<'m, T> {
 
 /// Header values must be UTF-8 (RFC 3261 §25: TEXT-UTF8) for typed access.
 fn text<'m>(v: &'m [u8], off: usize, context: &'static str) -> Result<&'m str> {
-    std::str::from_utf8(v).map_err(|e| Error::syntax(context, off + e.valid_up_to(), "UTF-8 text"))
+    scan::utf8(v).map_err(|e| Error::syntax(context, off + e.valid_up_to(), "UTF-8 text"))
 }
 
 impl SipMessage {
@@ -418,7 +418,7 @@ impl SipMessage {
         match self.line {
             Line::Request {
                 uri_start, uri_end, ..
-            } => std::str::from_utf8(&self.buf[uri_start as usize..uri_end as usize]).ok(),
+            } => scan::utf8(&self.buf[uri_start as usize..uri_end as usize]).ok(),
             Line::Response { .. } => None,
         }
     }
@@ -517,7 +517,7 @@ impl SipMessage {
 
     /// The first value of a header, as text (if UTF-8).
     pub fn header_str(&self, name: &HeaderName) -> Option<&str> {
-        self.header(name).and_then(|v| std::str::from_utf8(v).ok())
+        self.header(name).and_then(|v| scan::utf8(v).ok())
     }
 
     /// Number of header fields.
@@ -628,8 +628,9 @@ impl SipMessage {
         // Fast path: only the header parameters are looked at (the URI is not parsed);
         // `from()`/`to()` and `validate()` check the whole value.
         let (v, _) = self.first(name)?;
-        let v = std::str::from_utf8(v).ok()?;
-        crate::params::find(crate::params::trailing_params(v), param).flatten()
+        let v = scan::utf8(v).ok()?;
+        let params = v.get(crate::params::trailing_params_at(v.as_bytes())?..)?;
+        crate::params::find(params, param).flatten()
     }
 
     /// Call-ID (mandatory).
@@ -637,6 +638,9 @@ impl SipMessage {
         let (v, off) = self
             .first(HeaderName::CallId)
             .ok_or_else(|| self.missing("Call-ID"))?;
+        if let Some(id) = simple_call_id(v) {
+            return Ok(id);
+        }
         parse_call_id(&mut Cursor::new(
             text(v, off, "Call-ID header")?,
             off,
@@ -647,6 +651,12 @@ impl SipMessage {
     /// CSeq (mandatory).
     pub fn cseq(&self) -> Result<CSeq> {
         let buf = &self.buf;
+        if let Some(c) = self
+            .first(HeaderName::CSeq)
+            .and_then(|(v, _)| simple_cseq(v, buf))
+        {
+            return Ok(c);
+        }
         self.single(HeaderName::CSeq, "CSeq header", |c| parse_cseq(c, buf))
             .unwrap_or_else(|| Err(self.missing("CSeq")))
     }

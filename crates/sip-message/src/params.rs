@@ -237,9 +237,7 @@ impl<'p> ParamsIter<'p> {
         p += 1;
         ws(&mut p);
         let ns = p;
-        while p < s.len() && !matches!(s[p], b'=' | b';' | b',' | b' ' | b'\t' | b'\r' | b'\n') {
-            p += 1;
-        }
+        p += stop_at(&s[p..], NAME_END);
         let name = cut(ns, p);
         let mut q = p;
         ws(&mut q);
@@ -260,9 +258,7 @@ impl<'p> ParamsIter<'p> {
                 p = (e + 1).min(s.len());
             } else {
                 let vs = q;
-                while q < s.len() && !matches!(s[q], b';' | b',' | b' ' | b'\t' | b'\r' | b'\n') {
-                    q += 1;
-                }
+                q += stop_at(&s[q..], VALUE_END);
                 value = Some(cut(vs, q));
                 p = q;
             }
@@ -272,6 +268,34 @@ impl<'p> ParamsIter<'p> {
     }
 }
 
+const NAME_END: u8 = 1;
+const VALUE_END: u8 = 2;
+
+/// Bytes that end a parameter name (`NAME_END`) or an unquoted value (`VALUE_END`).
+static ENDS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        if matches!(b, b';' | b',' | b' ' | b'\t' | b'\r' | b'\n') {
+            t[i] = NAME_END | VALUE_END;
+        }
+        if b == b'=' {
+            t[i] = NAME_END;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Length of the prefix of `s` with no byte of class `end`.
+#[inline]
+fn stop_at(s: &[u8], end: u8) -> usize {
+    s.iter()
+        .position(|&b| ENDS[usize::from(b)] & end != 0)
+        .unwrap_or(s.len())
+}
+
 /// The value of `name` in a raw parameter list, borrowed from the list's text.
 pub(crate) fn find<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
     ParamsIter { t: raw, pos: 0 }
@@ -279,10 +303,10 @@ pub(crate) fn find<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
         .map(|(_, v)| v)
 }
 
-/// The header parameters of a name-addr / addr-spec value without parsing the URI: they
-/// start after the `>` of a name-addr, or at the first `;` of an addr-spec (RFC 3261 §20).
-pub(crate) fn trailing_params(v: &str) -> &str {
-    let b = v.as_bytes();
+/// Where the header parameters of a name-addr / addr-spec value start, without parsing the
+/// URI: after the `>` of a name-addr, or at the first `;` of an addr-spec (RFC 3261 §20).
+/// `None`: there are none.
+pub(crate) fn trailing_params_at(b: &[u8]) -> Option<usize> {
     let mut i = 0;
     let mut in_quotes = false;
     while i < b.len() {
@@ -290,17 +314,14 @@ pub(crate) fn trailing_params(v: &str) -> &str {
             b'\\' if in_quotes => i += 1,
             b'"' => in_quotes = !in_quotes,
             b'<' if !in_quotes => {
-                return match memchr::memchr(b'>', &b[i..]) {
-                    Some(j) => v.get(i + j + 1..).unwrap_or(""),
-                    None => "",
-                };
+                return memchr::memchr(b'>', &b[i..]).map(|j| i + j + 1);
             }
-            b';' if !in_quotes => return v.get(i..).unwrap_or(""),
+            b';' if !in_quotes => return Some(i),
             _ => {}
         }
         i += 1;
     }
-    ""
+    None
 }
 
 /// Which characters a parameter may use.

@@ -400,10 +400,23 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// `std::str::from_utf8`, with a fast path for ASCII (nearly every header value and SDP
+/// body): `is_ascii` checks a word at a time, where the std validator walks short unaligned
+/// inputs a byte at a time. Typed accessors call this on every value they read.
+#[inline]
+pub(crate) fn utf8(b: &[u8]) -> std::result::Result<&str, std::str::Utf8Error> {
+    if b.is_ascii() {
+        #[allow(unsafe_code)]
+        // SAFETY: every byte was just checked to be ASCII, and ASCII is valid UTF-8.
+        return Ok(unsafe { std::str::from_utf8_unchecked(b) });
+    }
+    std::str::from_utf8(b)
+}
+
 /// Converts bytes known to be ASCII (checked by a class table) into `&str`.
 pub(crate) fn ascii(b: &[u8]) -> &str {
     // The class tables only admit ASCII, so this cannot fail; fall back to "" defensively.
-    std::str::from_utf8(b).unwrap_or("")
+    utf8(b).unwrap_or("")
 }
 
 /// Writes `s` as a quoted-string, escaping `"` and `\`.

@@ -616,7 +616,7 @@ impl<'a> SessionDescription<'a> {
 /// Line-by-line parser; `base` is the body's offset in the message for error offsets.
 pub(crate) fn parse_at(body: &[u8], base: usize) -> Result<SessionDescription<'_>> {
     let err = |off: usize, expected: &'static str| Error::syntax("SDP", base + off, expected);
-    let text = std::str::from_utf8(body).map_err(|e| err(e.valid_up_to(), "UTF-8 text"))?;
+    let text = crate::scan::utf8(body).map_err(|e| err(e.valid_up_to(), "UTF-8 text"))?;
     let mut sd: Option<SessionDescription<'_>> = None;
     let mut saw_version = false;
     let mut saw_name = false;

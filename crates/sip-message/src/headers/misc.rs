@@ -41,6 +41,48 @@ pub(crate) fn parse_cseq(c: &mut Cursor<'_>, raw: &Bytes) -> Result<CSeq> {
     Ok(CSeq { seq, method })
 }
 
+/// Fast path for the usual CSeq form, `digits SP method` with nothing else: the value
+/// [`parse_cseq`] would give, or `None` to run it.
+pub(crate) fn simple_cseq(v: &[u8], raw: &Bytes) -> Option<CSeq> {
+    let n = scan::run(v, 0, scan::DIGIT);
+    if n == 0 || n > 10 || v.get(n) != Some(&b' ') {
+        return None;
+    }
+    let seq = v[..n]
+        .iter()
+        .fold(0u64, |s, d| s * 10 + u64::from(d - b'0'));
+    let seq = u32::try_from(seq).ok()?;
+    let m = &v[n + 1..];
+    if m.is_empty() || scan::token_len(m) != m.len() {
+        return None;
+    }
+    Some(CSeq {
+        seq,
+        method: Method::from_token(m, || sub_bytes(raw, m)),
+    })
+}
+
+/// Fast path for a Call-ID that is `word ["@" word]` and nothing else: the value
+/// [`parse_call_id`] would give, or `None` to run it.
+pub(crate) fn simple_call_id(v: &[u8]) -> Option<&str> {
+    let mut e = scan::run(v, 0, scan::WORD);
+    if e == 0 {
+        return None;
+    }
+    if v.get(e) == Some(&b'@') {
+        let m = scan::run(v, e + 1, scan::WORD);
+        if m == 0 {
+            return None;
+        }
+        e += 1 + m;
+    }
+    if e != v.len() {
+        return None;
+    }
+    // Word bytes are ASCII.
+    scan::utf8(v).ok()
+}
+
 /// A zero-copy `Bytes` for `part` when it lies inside `whole`, a copy otherwise.
 pub(crate) fn sub_bytes(whole: &Bytes, part: &[u8]) -> Bytes {
     let (w, p) = (whole.as_ptr() as usize, part.as_ptr() as usize);

@@ -508,7 +508,7 @@ const fn letters(l: &[u8]) -> u32 {
 /// Checks and indexes `body`; `base` is its offset in the message for error offsets.
 pub(crate) fn view_at(body: &[u8], base: usize) -> Result<SdpView<'_>> {
     let err = |off: usize, expected: &'static str| Error::syntax("SDP", base + off, expected);
-    let text = std::str::from_utf8(body).map_err(|e| err(e.valid_up_to(), "UTF-8 text"))?;
+    let text = crate::scan::utf8(body).map_err(|e| err(e.valid_up_to(), "UTF-8 text"))?;
     if text.len() >= NONE as usize {
         return Err(err(0, "an SDP body under 4 GiB"));
     }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context as _, Result, bail, ensure};
+use anyhow::{Context as _, Result, ensure};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
@@ -209,11 +209,6 @@ impl Baresip {
         Ok(b)
     }
 
-    /// Its address of record at the suite's domain.
-    pub(crate) fn aor(&self) -> String {
-        format!("sip:{}@voip.test", self.user)
-    }
-
     /// Sends a ctrl_tcp command and waits for its response; the response's `data`.
     pub(crate) async fn command(&mut self, command: &str, params: &str) -> Result<String> {
         self.token += 1;
@@ -398,14 +393,6 @@ impl Drop for Console {
 /// Whether a baresip event belongs to a call with `peer` (its `peeruri`).
 pub(crate) fn event_peer(event: &Value) -> &str {
     event["peeruri"].as_str().unwrap_or_default()
-}
-
-/// Fails unless `events` is empty (e.g. no CALL_CLOSED yet).
-pub(crate) fn ensure_none(events: &[Value], what: &str) -> Result<()> {
-    if let Some(e) = events.first() {
-        bail!("unexpected {what}: {e}");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

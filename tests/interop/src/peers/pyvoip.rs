@@ -5,7 +5,6 @@
 //! suite's Kamailio (pyVoIP always registers), bind 127.0.0.1 only, and report each step
 //! as one JSON object per line on stdout, which this module reads back.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -138,11 +137,6 @@ impl PyVoip {
     /// Waits for the event `name`.
     pub(crate) async fn wait_event(&mut self, name: &str, limit: Duration) -> Result<Value> {
         self.wait_any(&[name], limit).await
-    }
-
-    /// A file next to its logs (for its recording).
-    pub(crate) fn log_file(ctx: &Ctx, name: &str) -> PathBuf {
-        ctx.log_path(name)
     }
 
     /// Stops it by pid (pyVoIP's own `stop()` can hang).

@@ -6,6 +6,7 @@ use clap::Args;
 use sip_transport::TransportMode;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use voip::{VoipPhoneParameter, VoipPhoneParameterBuilder};
 
 /// The SIP port used when `--server` has none.
@@ -70,6 +71,21 @@ pub(crate) struct PhoneArgs {
     /// (pyVoIP's REGISTER_FAILURE_THRESHOLD).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub(crate) register_attempts: u32,
+    /// With --transport tls: our certificate chain (PEM), to accept TLS connections
+    /// (pyVoIP's cert_file). Needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// With --transport tls: the private key of --tls-cert (PEM, unencrypted; pyVoIP's
+    /// key_file).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// With --transport tls: trust these CA certificates (PEM) instead of the system's.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) tls_ca: Option<PathBuf>,
+    /// With --transport tls: do not verify the peer's certificate nor its name
+    /// (pyVoIP's set_tls_security(CERT_NONE)). For tests only.
+    #[arg(long, conflicts_with = "tls_ca")]
+    pub(crate) tls_insecure: bool,
 }
 
 impl PhoneArgs {
@@ -89,7 +105,23 @@ impl PhoneArgs {
             b = b.password(self.user.clone(), p.clone());
         }
         b = b.bind(parse_bind(&self.bind, default_port).map_err(Failure::usage)?);
-        b = b.transport(parse_transport(&self.transport).map_err(Failure::usage)?);
+        let transport = parse_transport(&self.transport).map_err(Failure::usage)?;
+        b = b.transport(transport);
+        let tls_flags = self.tls_cert.is_some() || self.tls_ca.is_some() || self.tls_insecure;
+        if tls_flags && transport != TransportMode::Tls {
+            return Err(Failure::usage(
+                "--tls-cert, --tls-key, --tls-ca and --tls-insecure need --transport tls",
+            ));
+        }
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            b = b.tls_identity(cert, key);
+        }
+        if let Some(ca) = &self.tls_ca {
+            b = b.tls_ca_file(ca);
+        }
+        if self.tls_insecure {
+            b = b.tls_verify(false);
+        }
         let (low, high) = parse_port_range(&self.rtp_ports).map_err(Failure::usage)?;
         if self.register_attempts == 0 {
             return Err(Failure::usage("--register-attempts: must be at least 1"));

@@ -443,3 +443,130 @@ fn answer_counts_calls_and_records_each_to_its_own_file() {
     assert_eq!(tone_ms(&second, 600.0), 0, "second call: no 600 Hz");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A CA and a certificate for 127.0.0.1 signed by it, as PEM files in `dir`: (cert chain,
+/// key, CA).
+fn tls_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair, KeyUsagePurpose,
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "voip-cli test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let (c, k, a) = (
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+        dir.join("ca.pem"),
+    );
+    std::fs::write(&c, leaf.pem() + &ca.pem()).unwrap();
+    std::fs::write(&k, key.serialize_pem()).unwrap();
+    std::fs::write(&a, ca.pem()).unwrap();
+    (c, k, a)
+}
+
+/// `voip answer` and `voip call` over TLS with the CLI's flags: an untrusted certificate
+/// fails the call (exit 1), `--tls-ca` and `--tls-insecure` get through, audio flows.
+#[test]
+fn over_tls_the_cli_flags_choose_what_is_trusted() {
+    let dir = scratch("tls");
+    let (cert, key, ca) = tls_files(&dir);
+    let tone = dir.join("tone.wav");
+    write_tone(&tone, 1000.0, 600);
+    let rec = dir.join("rec.wav");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut answer = Running::spawn(voip().args([
+        "answer",
+        "--transport",
+        "tls",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--calls",
+        "2",
+        "--bind",
+        &format!("127.0.0.1:{port}"),
+        "--rtp-ports",
+        "47200-47299",
+        "--record",
+        rec.to_str().unwrap(),
+    ]));
+    let listening = answer.wait_line("listening on", Duration::from_secs(10));
+    assert!(listening.ends_with(";transport=tls"), "{listening}");
+    let uri = format!("sip:voip@127.0.0.1:{port};transport=tls");
+    let call = |trust: &[&str]| {
+        let mut args = vec![
+            "call",
+            &uri,
+            "--transport",
+            "tls",
+            "--bind",
+            "127.0.0.1",
+            "--rtp-ports",
+            "47300-47399",
+            "--play",
+            tone.to_str().unwrap(),
+            "--ring-timeout",
+            "5",
+        ];
+        args.extend_from_slice(trust);
+        run(voip().args(&args), Duration::from_secs(30))
+    };
+
+    // The system roots do not know our test CA: the handshake fails, the call too.
+    let (status, out, err) = call(&[]);
+    assert_eq!(status.code(), Some(1), "{out:#?} {err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Trusting the CA: answered, the tone arrives, we hang up after it.
+    let (status, out, err) = call(&["--tls-ca", ca.to_str().unwrap()]);
+    assert!(status.success(), "{status:?} {out:#?} {err}");
+    assert!(out.iter().any(|l| l == "call: ANSWERED"), "{out:#?}");
+    answer.wait_line("call 1: ENDED", Duration::from_secs(10));
+    let heard = tone_ms(&rec, 1000.0);
+    assert!(
+        (500..=600).contains(&heard),
+        "heard 1 kHz for {heard} ms over TLS"
+    );
+
+    // No verification at all (pyVoIP's set_tls_security(CERT_NONE)).
+    let (status, out, err) = call(&["--tls-insecure"]);
+    assert!(status.success(), "{status:?} {out:#?} {err}");
+    let (status, seen, err) = answer.finish(Duration::from_secs(15));
+    assert!(status.success(), "{status:?} {seen:#?} {err}");
+    assert!(
+        seen.iter().any(|l| l == "2 call(s) ended, 0 failed"),
+        "{seen:#?}"
+    );
+
+    // TLS flags without TLS, and a certificate without its key, are usage errors.
+    for args in [
+        &["call", &uri, "--tls-insecure"][..],
+        &["answer", "--transport", "tls", "--tls-cert", "x.pem"][..],
+    ] {
+        let out = voip().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&out.stderr).contains("--tls"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

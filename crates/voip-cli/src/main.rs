@@ -18,6 +18,7 @@ macro_rules! say {
 mod args;
 mod audio;
 mod demo;
+mod load;
 mod phone_cmd;
 mod rtp;
 mod sip;
@@ -50,6 +51,8 @@ enum Command {
     Answer(phone_cmd::AnswerArgs),
     /// Send a text MESSAGE.
     Message(phone_cmd::MessageArgs),
+    /// Load test on 127.0.0.1: concurrent calls, setup rate, soak, or an answering phone.
+    Load(load::LoadArgs),
     /// SIP message tools.
     Sip {
         #[command(subcommand)]
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Command::Call(a) => run_async("call", phone_cmd::call(a)),
         Command::Answer(a) => run_async("answer", phone_cmd::answer(a)),
         Command::Message(a) => run_async("message", phone_cmd::message(a)),
+        Command::Load(a) => run_async("load", load::run(a)),
         Command::Sip { command } => sip::run(command),
         Command::Rtp { command } => rtp::run(command),
     }

@@ -1,6 +1,7 @@
 //! [`MediaEngine`]: the port range, the shared pacing task, and stream creation.
 
 use super::MediaError;
+use super::pacing::{DeviationHistogram, PacingStats};
 use super::ports::{PortAllocator, PortLease};
 use super::stream::{MediaStream, StreamShared};
 use std::net::IpAddr;
@@ -28,6 +29,16 @@ pub enum LatchPolicy {
     Always,
 }
 
+/// The jitter buffer of every stream unless configured otherwise: rtp-core's 60 ms playout
+/// delay and 500 ms latency bound in a 600 ms ring (14 KiB per stream) instead of its
+/// 2 s default (47 KiB): a thousand calls are two thousand streams, and the ring is touched
+/// end to end within seconds of a call's start.
+const JITTER_BUFFER: rtp_core::PacketManagerConfig = rtp_core::PacketManagerConfig {
+    capacity: 4_800,
+    playout_delay: 480,
+    max_latency: 4_000,
+};
+
 /// Settings of a [`MediaEngine`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaConfig {
@@ -45,7 +56,8 @@ pub struct MediaConfig {
     pub max_pending_dtmf: usize,
     /// Length of each DTMF key press we send (default 100 ms).
     pub dtmf_duration: Duration,
-    /// The jitter buffer (capacity and playout delay, in samples).
+    /// The jitter buffer (capacity and playout delay, in samples; default 600 ms of
+    /// capacity, 60 ms playout delay, 500 ms latency bound).
     pub jitter_buffer: rtp_core::PacketManagerConfig,
 }
 
@@ -60,7 +72,7 @@ impl MediaConfig {
             max_dtmf_digits: 256,
             max_pending_dtmf: 64,
             dtmf_duration: Duration::from_millis(100),
-            jitter_buffer: rtp_core::PacketManagerConfig::default(),
+            jitter_buffer: JITTER_BUFFER,
         }
     }
 }
@@ -85,6 +97,7 @@ struct EngineInner {
     config: Arc<MediaConfig>,
     ports: Arc<Mutex<PortAllocator>>,
     registry: Arc<Registry>,
+    pacing: Arc<DeviationHistogram>,
 }
 
 impl Drop for EngineInner {
@@ -110,14 +123,22 @@ impl MediaEngine {
         let ports = PortAllocator::new(config.rtp_port_low, config.rtp_port_high)?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let registry = Arc::new(Registry::default());
-        runtime.spawn(pacing_task(registry.clone()));
+        let pacing = DeviationHistogram::registered();
+        runtime.spawn(pacing_task(registry.clone(), pacing.clone()));
         Ok(MediaEngine {
             inner: Arc::new(EngineInner {
                 config: Arc::new(config),
                 ports: Arc::new(Mutex::new(ports)),
                 registry,
+                pacing,
             }),
         })
+    }
+
+    /// Send-time deviation of this engine's packets from the 20 ms schedule since it
+    /// started (see [`PacingStats`]).
+    pub fn pacing_stats(&self) -> PacingStats {
+        self.inner.pacing.snapshot()
     }
 
     /// The configuration.
@@ -135,14 +156,16 @@ impl MediaEngine {
     }
 
     /// Opens a stream: takes an even port of the range, binds a UDP socket on
-    /// `bind_ip` and that port, and starts its receive task. The stream sends and accepts
+    /// `bind_ip` and that port (non-blocking), and hands it to the pacing task, which sends
+    /// and receives for it on every tick. The stream sends and accepts
     /// nothing until [`MediaStream::apply`]. Advertise `stream.local_addr().port()` in SDP
     /// (with the NAT-selected address when `bind_ip` is a wildcard).
     ///
     /// Errors: [`MediaError::NoPortsAvailable`], [`MediaError::Bind`],
     /// [`MediaError::NoRuntime`].
     pub fn open_stream(&self, bind_ip: IpAddr) -> Result<MediaStream, MediaError> {
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
+        // The stream lives on the engine's pacing task; without a runtime there is none.
+        tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let (port, socket) = self
             .inner
             .ports
@@ -154,11 +177,7 @@ impl MediaEngine {
                 Ok(s)
             })?;
         let lease = PortLease::new(port, self.inner.ports.clone());
-        let socket = {
-            let _guard = runtime.enter();
-            tokio::net::UdpSocket::from_std(socket).map_err(|e| MediaError::Bind(Arc::new(e)))?
-        };
-        let stream = MediaStream::spawn(&runtime, socket, lease, self.inner.config.clone())?;
+        let stream = MediaStream::spawn(socket, lease, self.inner.config.clone())?;
         let registry = &self.inner.registry;
         registry
             .pending
@@ -170,8 +189,17 @@ impl MediaEngine {
     }
 }
 
+/// What a tick writes with: the shared packet buffer and the deviation recorder.
+#[derive(Debug)]
+pub(crate) struct TickOutput<'a> {
+    pub(crate) buf: &'a mut [u8],
+    /// The absolute deadline of the tick being served.
+    pub(crate) deadline: std::time::Instant,
+    pub(crate) pacing: &'a DeviationHistogram,
+}
+
 /// The one pacing task: an absolute 20 ms clock polling every stream's sender.
-async fn pacing_task(registry: Arc<Registry>) {
+async fn pacing_task(registry: Arc<Registry>, pacing: Arc<DeviationHistogram>) {
     let mut active: Vec<Arc<StreamShared>> = Vec::new();
     // One packet buffer for all streams (12-byte header + up to 60 ms of G.711).
     let mut buf = vec![0u8; 1500];
@@ -201,14 +229,27 @@ async fn pacing_task(registry: Arc<Registry>) {
             tokio::time::Instant::now()
         });
         let tick = |n: u64| TICK.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
-        tokio::time::sleep_until(start + tick(next)).await;
+        let deadline = start + tick(next);
+        tokio::time::sleep_until(deadline).await;
         let now = tokio::time::Instant::now();
         // The latest tick due by now: everything due is sent even after a late wake-up.
         let due = (now.duration_since(start).as_nanos() / TICK.as_nanos()) as u64;
+        pacing.tick(due.saturating_sub(next));
         next = due + 1;
         let tick_time = (start + tick(due)).into_std();
+        // Deviation is measured against the tick slept for, so a late wake-up counts in full.
+        let mut out = TickOutput {
+            buf: &mut buf,
+            deadline: deadline.into_std(),
+            pacing: &pacing,
+        };
         for stream in &active {
-            stream.on_tick(tick_time, &mut buf);
+            stream.on_tick(tick_time, &mut out);
+        }
+        // Then what arrived since the last tick, socket by socket without blocking: no
+        // task, no readiness event and no wake-up per packet.
+        for stream in &active {
+            stream.drain(out.buf);
         }
     }
 }

@@ -1,9 +1,14 @@
 //! The media engine: RTP streams of every call on a tokio runtime.
 //!
 //! A [`MediaEngine`] owns the RTP port range and **one pacing task** shared by all calls.
-//! Each call gets a [`MediaStream`] ([`MediaEngine::open_stream`]): a UDP socket bound on
-//! an even port of the range, a receive task reading that socket, and an entry in the
-//! pacing task's list.
+//! Each call gets a [`MediaStream`] ([`MediaEngine::open_stream`]): a non-blocking UDP
+//! socket bound on an even port of the range and an entry in the pacing task's list. The
+//! pacing task does all the I/O: on each tick it sends what is due on every stream, then
+//! reads every stream's socket until it is empty. There is no task, no readiness event and
+//! no wake-up per stream or per packet, which is what lets one process carry a thousand
+//! calls on two cores (see `docs/benchmarks.md`, `## voip (scale)`); the price is that a
+//! received packet is taken up to one tick (20 ms) after it arrived, well inside the
+//! jitter buffer's 60 ms playout delay.
 //!
 //! # Timing
 //! The pacing task runs an absolute 20 ms clock: tick *n* is due at `start + n * 20 ms`
@@ -12,7 +17,9 @@
 //! active stream's [`rtp_core::RtpSender`] with the tick's time and sends whatever is due;
 //! after a late wake-up that is every packet due since (the sender bounds a burst and skips
 //! older packets, keeping the stream real-time). Packets are written into one reused buffer
-//! and sent with a non-blocking `try_send_to`: no allocation, no await per packet. A packet
+//! and sent with a non-blocking `send_to`: no allocation, no await per packet. How late
+//! each packet leaves against its tick's absolute deadline is recorded in a histogram
+//! ([`PacingStats`], [`MediaEngine::pacing_stats`], [`pacing_stats`]). A packet
 //! the kernel refuses (socket buffer full) is dropped and counted
 //! ([`MediaStats::send_errors`]), as a real-time stream must not queue.
 //!
@@ -104,16 +111,24 @@
 //! [`NegotiatedMedia`]: crate::sdp_negotiation::NegotiatedMedia
 
 mod engine;
+mod pacing;
 mod playback;
 mod ports;
 mod stream;
 
 pub use engine::{LatchPolicy, MediaConfig, MediaEngine, TICK};
+pub use pacing::PacingStats;
 pub use playback::Playback;
 pub use ports::PortAllocator;
 pub use stream::{MediaStats, MediaStream};
 
 use std::sync::Arc;
+
+/// Send-time deviation summed over every [`MediaEngine`] alive in the process (each phone
+/// has its own engine): for a load test that runs several phones.
+pub fn pacing_stats() -> PacingStats {
+    pacing::all_engines()
+}
 
 /// Errors of the media engine.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -1,6 +1,6 @@
 //! [`MediaStream`]: one call's RTP stream and the handle the call uses.
 
-use super::engine::LatchPolicy;
+use super::engine::{LatchPolicy, TickOutput};
 use super::playback::Playback;
 use super::ports::PortLease;
 use super::{MediaConfig, MediaError};
@@ -10,15 +10,16 @@ use rtp_core::{
     RtpSender, RtpSenderConfig, SenderStats, TransmitType, WriteOutcome,
 };
 use std::collections::VecDeque;
+use std::net::UdpSocket;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
 use tokio::sync::Notify;
-use tokio::task::AbortHandle;
 
 /// Samples per second of everything we carry (G.711).
 const RATE: u64 = 8000;
+/// Most datagrams one stream takes from its socket per tick (normally one or two arrive).
+const MAX_DRAIN: usize = 64;
 /// Most samples one read may ask for (60 s); larger requests are clamped.
 const MAX_READ: usize = 60 * 8000;
 
@@ -242,7 +243,6 @@ pub(crate) struct StreamShared {
     audio_ready: Notify,
     /// Woken when a DTMF digit arrives or the stream stops.
     dtmf_ready: Notify,
-    receive_task: Mutex<Option<AbortHandle>>,
 }
 
 impl StreamShared {
@@ -255,7 +255,7 @@ impl StreamShared {
     }
 
     /// A pacing tick: send every packet due at `now`.
-    pub(crate) fn on_tick(&self, now: Instant, buf: &mut [u8]) {
+    pub(crate) fn on_tick(&self, now: Instant, out: &mut TickOutput<'_>) {
         let mut guard = self.lock();
         let st = &mut *guard;
         if !st.can_send() {
@@ -277,14 +277,37 @@ impl StreamShared {
             let Some(sender) = st.sender.as_mut() else {
                 return;
             };
-            match sender.poll_transmit(now, buf) {
+            match sender.poll_transmit(now, out.buf) {
                 Ok(Some(t)) => {
                     st.last_sent = Some((t.sequence_number, t.timestamp, now));
-                    if socket.socket.try_send_to(&buf[..t.len], to).is_err() {
+                    out.pacing
+                        .record(Instant::now().saturating_duration_since(out.deadline));
+                    if socket.socket.send_to(&out.buf[..t.len], to).is_err() {
                         st.send_errors += 1;
                     }
                 }
                 Ok(None) | Err(_) => return,
+            }
+        }
+    }
+
+    /// A tick's receive pass: the datagrams waiting on the (non-blocking) socket go into
+    /// the stream, at most [`MAX_DRAIN`] per tick (a flood beyond that is left to the
+    /// kernel's buffer, which drops it, instead of stalling every other stream).
+    pub(crate) fn drain(&self, buf: &mut [u8]) {
+        let Some(socket) = self.lock().socket.clone() else {
+            return;
+        };
+        for _ in 0..MAX_DRAIN {
+            match socket.socket.recv_from(buf) {
+                Ok((len, from)) => {
+                    let now = tokio::time::Instant::now().into_std();
+                    self.on_datagram(now, &buf[..len], from);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                // An ICMP error of an earlier send (port unreachable) is reported once
+                // and cleared; read on.
+                Err(e) => tracing::debug!(error = %e, "RTP receive error"),
             }
         }
     }
@@ -477,38 +500,9 @@ impl StreamShared {
             st.queue.clear();
             st.socket.take()
         };
-        if let Some(task) = self
-            .receive_task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            task.abort();
-        }
         drop(socket);
         self.audio_ready.notify_waiters();
         self.dtmf_ready.notify_waiters();
-    }
-}
-
-/// The receive task: every datagram of the socket into the stream.
-async fn receive_task(shared: Arc<StreamShared>, socket: Arc<SocketLease>) {
-    let mut buf = vec![0u8; 2048];
-    loop {
-        match socket.socket.recv_from(&mut buf).await {
-            Ok((len, from)) => {
-                let now = tokio::time::Instant::now().into_std();
-                shared.on_datagram(now, &buf[..len], from);
-            }
-            Err(e) => {
-                // ICMP errors surface here on some systems; never spin on them.
-                tracing::debug!(error = %e, "RTP receive error");
-                tokio::time::sleep(Duration::from_millis(1)).await;
-            }
-        }
-        if shared.is_stopped() {
-            return;
-        }
     }
 }
 
@@ -535,7 +529,6 @@ pub struct MediaStream {
 
 impl MediaStream {
     pub(crate) fn spawn(
-        runtime: &tokio::runtime::Handle,
         socket: UdpSocket,
         lease: PortLease,
         config: Arc<MediaConfig>,
@@ -577,13 +570,7 @@ impl MediaStream {
             config,
             audio_ready: Notify::new(),
             dtmf_ready: Notify::new(),
-            receive_task: Mutex::new(None),
         });
-        let task = runtime.spawn(receive_task(shared.clone(), socket));
-        *shared
-            .receive_task
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(task.abort_handle());
         Ok(MediaStream {
             guard: Arc::new(HandleGuard(shared)),
         })

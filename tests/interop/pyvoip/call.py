@@ -28,6 +28,8 @@ p.add_argument("--tone-seconds", type=float, default=3.0)
 p.add_argument("--record", help="WAV file for what pyVoIP hears")
 p.add_argument("--answer-timeout", type=float, default=8.0)
 p.add_argument("--talk", type=float, default=4.0, help="seconds in the call before hanging up")
+p.add_argument("--linger", type=float, default=6.0,
+               help="stay up this long after reporting (so the callee's own BYE meets a live pyVoIP)")
 args = p.parse_args()
 watchdog(args.lifetime)
 
@@ -90,4 +92,5 @@ if call.state == CallState.ANSWERED:
         result["ended_by_peer"] = True
 result["final_state"] = str(call.state)
 emit("result", **result)
+time.sleep(args.linger)
 os._exit(0)

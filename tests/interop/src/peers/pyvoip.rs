@@ -139,6 +139,11 @@ impl PyVoip {
         self.wait_any(&[name], limit).await
     }
 
+    /// Whether the script is still running.
+    pub(crate) fn running(&mut self) -> bool {
+        self.process.try_wait().is_none()
+    }
+
     /// Stops it by pid (pyVoIP's own `stop()` can hang).
     pub(crate) async fn stop(self) {
         self.process.stop_async().await;

@@ -246,12 +246,22 @@ async fn pyvoip_calls_us(ctx: &mut Ctx) -> Result<String> {
     if left != 0 {
         problems.push(format!("{left} call(s) still listed after the end"));
     }
+    // pyVoIP is still running (call.py lingers): did it answer our BYE? (It forgot the
+    // call, so it does not: documented, not asserted.)
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let bye_answered = !rec.received_responses(200, "BYE").is_empty();
+    let alive = py.running();
     ensure!(problems.is_empty(), "{}", problems.join("; "));
     alice.stop().await;
     py.stop().await;
+    let bye_note = match (bye_answered, alive) {
+        (true, _) => "pyVoIP answered our BYE 200",
+        (false, true) => "pyVoIP (still running) ignored our BYE",
+        (false, false) => "pyVoIP had exited",
+    };
     Ok(format!(
         "answered; pyVoIP heard our 1 kHz {}, we heard its 600 Hz {}; its BYE (To: {to}) -> {status_line}; \
-         our hangup ended the call, phone Registered and idle",
+         our hangup ended the call ({bye_note}), phone Registered and idle",
         theirs?, ours?
     ))
 }

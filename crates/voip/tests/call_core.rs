@@ -262,38 +262,6 @@ fn reinvite_hold_and_update_are_answered_and_applied() {
     assert_eq!(re.to_tag(), Some("at"));
 }
 
-fn respond(
-    req: &SipMessage,
-    status: &str,
-    to_tag: Option<&str>,
-    extra: &str,
-    body: &str,
-) -> SipMessage {
-    let mut s = format!("SIP/2.0 {status}\n");
-    for v in req.vias() {
-        s.push_str(&format!("Via: {}\n", v.unwrap()));
-    }
-    let to = req.to().unwrap().to_string();
-    let to = match to_tag {
-        Some(t) => format!("{to};tag={t}"),
-        None => to,
-    };
-    s.push_str(&format!(
-        "From: {}\nTo: {to}\nCall-ID: {}\nCSeq: {}\n{extra}",
-        req.from().unwrap(),
-        req.call_id().unwrap(),
-        req.cseq().unwrap()
-    ));
-    if !body.is_empty() {
-        s.push_str("Content-Type: application/sdp\n");
-    }
-    s.push_str(&format!(
-        "Content-Length: {}\n\n{body}",
-        body.replace('\n', "\r\n").len()
-    ));
-    msg(&s)
-}
-
 #[test]
 fn outgoing_call_with_proxy_auth_record_route_and_hangup() {
     let mut cm = CredentialsManager::new();

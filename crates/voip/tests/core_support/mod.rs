@@ -74,7 +74,8 @@ a=sendrecv
 ";
 
 /// A request from alice to bob in call `call_id` (`to_tag`: in a dialog), with `body`
-/// as SDP (`\n` or `\r\n` line ends) and `extra` headers (`\n`-terminated lines). The
+/// (`\n` or `\r\n` line ends; SDP unless `extra` has a `Content-Type`) and `extra` headers
+/// (`\n`-terminated lines). The
 /// branch is unique per call, method and CSeq; an INVITE outside a dialog gets
 /// `z9hG4bK-{call_id}` (a CANCEL for it reuses that).
 pub fn request(
@@ -87,7 +88,8 @@ pub fn request(
 ) -> SipMessage {
     let tag = to_tag.map(|t| format!(";tag={t}")).unwrap_or_default();
     let body = body.replace("\r\n", "\n").replace('\n', "\r\n");
-    let ct = if body.is_empty() {
+    // SDP unless `extra` names another Content-Type.
+    let ct = if body.is_empty() || extra.to_ascii_lowercase().contains("content-type:") {
         ""
     } else {
         "Content-Type: application/sdp\n"
@@ -146,4 +148,38 @@ pub fn ring(core: &mut UaCore, now: Instant, inv: SipMessage) -> (CallKey, SipMe
     };
     assert_eq!(core.call_state(*call), Some(CallState::Ringing));
     (*call, ringing)
+}
+
+/// Alice's response with `status` ("200 OK") to `req` (bob's request), her To tag
+/// `to_tag`, `extra` headers and `body` as SDP.
+pub fn respond(
+    req: &SipMessage,
+    status: &str,
+    to_tag: Option<&str>,
+    extra: &str,
+    body: &str,
+) -> SipMessage {
+    let mut s = format!("SIP/2.0 {status}\n");
+    for v in req.vias() {
+        s.push_str(&format!("Via: {}\n", v.unwrap()));
+    }
+    let to = req.to().unwrap().to_string();
+    let to = match to_tag {
+        Some(t) => format!("{to};tag={t}"),
+        None => to,
+    };
+    s.push_str(&format!(
+        "From: {}\nTo: {to}\nCall-ID: {}\nCSeq: {}\n{extra}",
+        req.from().unwrap(),
+        req.call_id().unwrap(),
+        req.cseq().unwrap()
+    ));
+    if !body.is_empty() {
+        s.push_str("Content-Type: application/sdp\n");
+    }
+    s.push_str(&format!(
+        "Content-Length: {}\n\n{body}",
+        body.replace('\n', "\r\n").len()
+    ));
+    msg(&s)
 }

@@ -1,0 +1,310 @@
+//! Every call operation in every call state (pyVoIP's InvalidStateError for the illegal
+//! ones, nothing sent), REFER and BYE re-sent with credentials when challenged, and the
+//! outcome of an attended transfer read from the NOTIFY's `message/sipfrag`. Sans-IO,
+//! fake clock.
+
+mod core_support;
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+use credentials::CredentialsManager;
+use rtp_core::TransmitType;
+use sip_message::{Method, SipMessage};
+use voip::Error;
+use voip::core::{CallKey, CallState, CoreConfig, CoreEvent, EndReason, UaCore};
+
+use core_support::*;
+
+/// A core with a call in `state` (incoming for Ringing, Answered and the Ended one,
+/// outgoing for Dialing, Progress, Canceling), everything sent so far drained.
+fn in_state(state: CallState) -> (UaCore, CallKey) {
+    let mut core = bob();
+    let now = Instant::now();
+    let call = match state {
+        CallState::Ringing | CallState::Answered | CallState::Ended => {
+            let (call, ringing) = ring(&mut core, now, invite("s1", OFFER));
+            if state == CallState::Answered {
+                core.answer(now, call, 30000).unwrap();
+                let tag = ringing.to_tag().unwrap().to_owned();
+                core.handle_incoming(now, in_dialog("ACK", "s1", &tag, 10, "", ""), alice());
+            } else if state == CallState::Ended {
+                core.deny(now, call).unwrap();
+            }
+            call
+        }
+        CallState::Dialing | CallState::Progress | CallState::Canceling => {
+            let call = core
+                .call(now, "sip:alice@127.0.0.1:5062", 30000, &[])
+                .unwrap();
+            let inv = sent(&mut core).pop().unwrap();
+            if state != CallState::Dialing {
+                core.handle_incoming(
+                    now,
+                    respond(&inv, "180 Ringing", Some("a1"), "", ""),
+                    alice(),
+                );
+            }
+            if state == CallState::Canceling {
+                core.cancel(now, call).unwrap();
+            }
+            call
+        }
+    };
+    assert_eq!(core.call_state(call), Some(state));
+    sent(&mut core);
+    events(&mut core);
+    (core, call)
+}
+
+type Op = fn(&mut UaCore, Instant, CallKey) -> voip::Result<()>;
+
+#[test]
+fn each_operation_is_allowed_only_in_its_states() {
+    use CallState::*;
+    let ops: [(&str, Op, &[CallState]); 7] = [
+        ("answer", |c, n, k| c.answer(n, k, 30002), &[Ringing]),
+        ("deny", |c, n, k| c.deny(n, k), &[Ringing]),
+        (
+            "early_media",
+            |c, n, k| c.early_media(n, k, 30002),
+            &[Ringing],
+        ),
+        ("cancel", |c, n, k| c.cancel(n, k), &[Dialing, Progress]),
+        ("hangup", |c, n, k| c.hangup(n, k), &[Answered]),
+        (
+            "transfer",
+            |c, n, k| c.transfer(n, k, "sip:carol@127.0.0.1:5066", true),
+            &[Answered],
+        ),
+        (
+            "re-INVITE",
+            |c, n, k| c.reinvite(n, k, TransmitType::SendOnly),
+            &[Answered],
+        ),
+    ];
+    for state in [Dialing, Ringing, Progress, Answered, Canceling, Ended] {
+        for (name, op, allowed) in &ops {
+            let (mut core, call) = in_state(state);
+            let r = op(&mut core, Instant::now(), call);
+            if allowed.contains(&state) {
+                assert!(r.is_ok(), "{name} in {state}: {r:?}");
+                continue;
+            }
+            assert!(
+                matches!(r, Err(Error::InvalidState { state: s, .. }) if s == state),
+                "{name} in {state}: {r:?}"
+            );
+            assert_eq!(core.call_state(call), Some(state), "{name} in {state}");
+            assert!(
+                sent(&mut core).is_empty(),
+                "{name} in {state} sent something"
+            );
+            assert!(events(&mut core).is_empty(), "{name} in {state}");
+        }
+    }
+    // A call this core does not know is not a state error.
+    let (_, foreign) = in_state(Answered);
+    let mut core = bob();
+    assert!(matches!(
+        core.hangup(Instant::now(), foreign),
+        Err(Error::UnknownCall)
+    ));
+}
+
+fn core_with_password() -> UaCore {
+    let mut cm = CredentialsManager::new();
+    cm.add("bob", "secret", None, None, None).unwrap();
+    let mut cfg = CoreConfig::peer_to_peer("bob", IpAddr::V4(Ipv4Addr::LOCALHOST), 5064);
+    cfg.credentials = cm;
+    UaCore::new(cfg)
+}
+
+/// Bob answered alice's call `call_id`; the call and bob's tag.
+fn answered(core: &mut UaCore, now: Instant, call_id: &str) -> (CallKey, String) {
+    let (call, ringing) = ring(core, now, invite(call_id, OFFER));
+    core.answer(now, call, 30000).unwrap();
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("ACK", call_id, &tag, 10, "", ""), alice());
+    sent(core);
+    events(core);
+    (call, tag)
+}
+
+fn only(out: Vec<SipMessage>, method: Method) -> SipMessage {
+    let mut it = out
+        .into_iter()
+        .filter(|m| m.method() == Some(method.clone()));
+    let m = it.next().unwrap_or_else(|| panic!("no {method:?}"));
+    assert!(it.next().is_none(), "two {method:?}");
+    m
+}
+
+#[test]
+fn refer_and_bye_are_resent_with_credentials_in_the_dialog() {
+    let mut core = core_with_password();
+    let now = Instant::now();
+    let (call, tag) = answered(&mut core, now, "r1");
+    core.transfer(now, call, "sip:carol@127.0.0.1:5066", true)
+        .unwrap();
+    let refer = only(sent(&mut core), Method::Refer);
+    assert!(refer.proxy_authorization().next().is_none());
+    core.handle_incoming(
+        now,
+        respond(
+            &refer,
+            "407 Proxy Authentication Required",
+            Some("at"),
+            "Proxy-Authenticate: Digest realm=\"pbx\", nonce=\"n1\", qop=\"auth\"\n",
+            "",
+        ),
+        alice(),
+    );
+    assert!(events(&mut core).is_empty(), "a challenge is no outcome");
+    let again = only(sent(&mut core), Method::Refer);
+    let auth = again.proxy_authorization().next().unwrap().unwrap();
+    assert_eq!(auth.username().as_deref(), Some("bob"));
+    assert_eq!(auth.uri().as_deref(), Some("sip:alice@127.0.0.1:5062"));
+    // Same dialog, next CSeq, same Refer-To.
+    assert_eq!(again.call_id(), refer.call_id());
+    assert_eq!(again.to_tag(), Some("at"));
+    assert_eq!(again.from_tag(), Some(tag.as_str()));
+    let seq = refer.cseq().unwrap().seq;
+    assert_eq!(again.cseq().unwrap().seq, seq + 1);
+    assert_eq!(
+        again.refer_to().unwrap().unwrap().uri.to_string(),
+        "sip:carol@127.0.0.1:5066"
+    );
+
+    // Accepted: blind transfer done, the call ends with a BYE after the REFER's CSeq.
+    core.handle_incoming(
+        now,
+        respond(&again, "202 Accepted", Some("at"), "", ""),
+        alice(),
+    );
+    let ev = events(&mut core);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, CoreEvent::TransferResult { success: true, .. })),
+        "{ev:?}"
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    let bye = only(sent(&mut core), Method::Bye);
+    assert_eq!(bye.cseq().unwrap().seq, seq + 2);
+    // The BYE challenged: re-sent with credentials and the next CSeq.
+    core.handle_incoming(
+        now,
+        respond(
+            &bye,
+            "401 Unauthorized",
+            Some("at"),
+            "WWW-Authenticate: Digest realm=\"pbx\", nonce=\"n2\"\n",
+            "",
+        ),
+        alice(),
+    );
+    let bye2 = only(sent(&mut core), Method::Bye);
+    assert!(bye2.authorization().next().is_some());
+    assert_eq!(bye2.cseq().unwrap().seq, seq + 3);
+    assert_eq!(bye2.to_tag(), Some("at"));
+    core.handle_incoming(now, respond(&bye2, "200 OK", Some("at"), "", ""), alice());
+    assert!(sent(&mut core).is_empty());
+    assert_eq!(core.pending_requests(), 0);
+}
+
+/// An in-dialog NOTIFY of the REFER subscription carrying `frag`.
+fn notify(tag: &str, cseq: u32, state: &str, frag: &str) -> SipMessage {
+    in_dialog(
+        "NOTIFY",
+        "t1",
+        tag,
+        cseq,
+        frag,
+        &format!(
+            "Event: refer\nSubscription-State: {state}\nContent-Type: message/sipfrag;version=2.0\n"
+        ),
+    )
+}
+
+#[test]
+fn attended_transfer_outcome_comes_from_the_notify_sipfrag() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, tag) = answered(&mut core, now, "t1");
+
+    // The transferee tries and fails: the call stays up, no BYE.
+    core.transfer(now, call, "sip:carol@127.0.0.1:5066", false)
+        .unwrap();
+    let refer = only(sent(&mut core), Method::Refer);
+    core.handle_incoming(
+        now,
+        respond(&refer, "202 Accepted", Some("at"), "", ""),
+        alice(),
+    );
+    assert!(
+        events(&mut core).is_empty(),
+        "attended: waits for the NOTIFY"
+    );
+    core.handle_incoming(
+        now,
+        notify(&tag, 11, "active;expires=60", "SIP/2.0 100 Trying\r\n"),
+        alice(),
+    );
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [200]);
+    assert!(events(&mut core).is_empty(), "100 is no outcome");
+    core.handle_incoming(
+        now,
+        notify(
+            &tag,
+            12,
+            "terminated;reason=noresource",
+            "SIP/2.0 486 Busy Here\r\n",
+        ),
+        alice(),
+    );
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [200]);
+    let ev = events(&mut core);
+    assert!(
+        matches!(ev[..], [CoreEvent::TransferResult { success: false, .. }]),
+        "{ev:?}"
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Answered));
+
+    // Again, and the new call is answered: success, then our BYE ends this call.
+    core.transfer(now, call, "sip:carol@127.0.0.1:5066", false)
+        .unwrap();
+    let refer = only(sent(&mut core), Method::Refer);
+    core.handle_incoming(
+        now,
+        respond(&refer, "202 Accepted", Some("at"), "", ""),
+        alice(),
+    );
+    core.handle_incoming(
+        now,
+        notify(
+            &tag,
+            13,
+            "terminated;reason=noresource",
+            "SIP/2.0 200 OK\r\n",
+        ),
+        alice(),
+    );
+    let out = sent(&mut core);
+    assert_eq!(code(&out[0]), 200, "the NOTIFY answered");
+    let bye = only(out, Method::Bye);
+    assert_eq!(bye.to_tag(), Some("at"));
+    let ev = events(&mut core);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, CoreEvent::TransferResult { success: true, .. })),
+        "{ev:?}"
+    );
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            state: CallState::Ended,
+            reason: Some(EndReason::Transferred),
+            ..
+        }
+    )));
+}

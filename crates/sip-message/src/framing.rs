@@ -172,7 +172,14 @@ pub(crate) fn scan_head(
                 content_length,
             }));
         }
-        let Some(eol) = scan::find_newline(buf, pos) else {
+        // Registered name and ':' (nearly every line): found without walking the name.
+        let fast = if first == b' ' || first == b'\t' {
+            None
+        } else {
+            crate::header_name::lookup_line(buf, pos)
+        };
+        let from = fast.map_or(pos, |(_, n)| pos + n + 1);
+        let Some(eol) = scan::find_newline(buf, from) else {
             too_large(buf.len())?;
             return Ok(None);
         };
@@ -215,22 +222,25 @@ pub(crate) fn scan_head(
                 limit: limits.max_header_len,
             });
         }
-        // name *(SP/HT) ":" *(SP/HT) value. Slice iterators (no per-byte bounds checks):
-        // this loop runs for every header of every message.
         let line = &buf[pos..end];
-        let name_len = scan::token_len(line);
-        if name_len == 0 {
-            return Err(Error::syntax("header", pos, "a header name"));
-        }
-        let mut p = name_len;
-        // Usually the ':' follows the name at once.
-        if line.get(p) != Some(&b':') {
-            p += skip_sp(&line[p..]);
-            if line.get(p) != Some(&b':') {
-                return Err(Error::syntax("header", pos + p, "':' after the header name"));
+        let (id, name_len, mut p) = match fast {
+            Some((id, n)) => (id, n, n + 1),
+            None => {
+                // name *(SP/HT) ":" *(SP/HT) value
+                let name_len = scan::token_len(line);
+                if name_len == 0 {
+                    return Err(Error::syntax("header", pos, "a header name"));
+                }
+                let mut p = name_len;
+                if line.get(p) != Some(&b':') {
+                    p += skip_sp(&line[p..]);
+                    if line.get(p) != Some(&b':') {
+                        return Err(Error::syntax("header", pos + p, "':' after the header name"));
+                    }
+                }
+                (HeaderName::lookup(&line[..name_len]), name_len, p + 1)
             }
-        }
-        p += 1;
+        };
         p += skip_sp(&line[p..]);
         let mut vend = line.len();
         while vend > p && matches!(line[vend - 1], b' ' | b'\t') {
@@ -242,7 +252,6 @@ pub(crate) fn scan_head(
                 limit: limits.max_headers,
             });
         }
-        let id = HeaderName::lookup(&line[..name_len]);
         if id == cl_id {
             if cl_at.is_none() {
                 cl_at = Some(headers.len());

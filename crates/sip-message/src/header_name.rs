@@ -146,6 +146,76 @@ static LOOKUP: [u8; SLOTS] = build_lookup();
 /// Longest registered name ("P-Charging-Function-Addresses" is 29 bytes).
 const MAX_NAME: usize = 32;
 
+/// Fast path of the framing pass for a header line at `buf[pos..]` that starts with a
+/// registered name followed directly by `:` (nearly every line): the name's id and length.
+/// `None` for anything else (unregistered name, whitespace before the colon, a line
+/// without a colon, a short buffer): the caller then reads the line the general way.
+///
+/// The colon is found eight bytes at a time, and the name compared with the table a word
+/// at a time, so the name's bytes are never walked one by one.
+#[inline]
+pub(crate) fn lookup_line(buf: &[u8], pos: usize) -> Option<(NameId, usize)> {
+    use crate::scan::{first_below, first_eq, word_at};
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    let mut w = [0u64; MAX_NAME / 8];
+    let mut n = None;
+    for (k, slot) in w.iter_mut().enumerate() {
+        let v = word_at(buf, pos + 8 * k)?;
+        *slot = v;
+        let colon = first_eq(v, b':');
+        // A control byte (LF, CR, ...) or space before the colon: not the simple form.
+        let stop = first_below(v, 0x21);
+        if colon != 0 {
+            if stop != 0 && stop.trailing_zeros() < colon.trailing_zeros() {
+                return None;
+            }
+            n = Some(8 * k + (colon.trailing_zeros() / 8) as usize);
+            break;
+        }
+        if stop != 0 {
+            return None;
+        }
+    }
+    let n = n?;
+    if n == 0 {
+        return None;
+    }
+    // Zero the bytes after the name in its last word.
+    let last = (n - 1) / 8;
+    let keep = n - 8 * last;
+    if keep < 8 {
+        w[last] &= (1u64 << (8 * keep)) - 1;
+    }
+    let name = &buf[pos..pos + n];
+    let mut slot = hash(name) as usize & (SLOTS - 1);
+    loop {
+        let e = usize::from(LOOKUP[slot]);
+        if e == usize::from(OTHER) {
+            return None;
+        }
+        // The bytes before the colon are all at least 0x21 (checked above), and for those
+        // `| 0x20` equals a table byte (a lower-case letter, digit or '-') exactly when the
+        // byte is that letter in either case, or that digit or '-'.
+        if usize::from(LENS[e]) == n
+            && w[..=last]
+                .iter()
+                .zip(&WORDS[e])
+                .enumerate()
+                .all(|(i, (v, t))| {
+                    let fold = if i == last && keep < 8 {
+                        FOLD & ((1u64 << (8 * keep)) - 1)
+                    } else {
+                        FOLD
+                    };
+                    v | fold == *t
+                })
+        {
+            return Some((ENTRIES[e].1, n));
+        }
+        slot = (slot + 1) & (SLOTS - 1);
+    }
+}
+
 /// Each spelling in lower case as little-endian 8-byte words, zero-padded.
 const fn build_words() -> [[u64; MAX_NAME / 8]; ENTRIES.len()] {
     let mut t = [[0u64; MAX_NAME / 8]; ENTRIES.len()];
@@ -481,6 +551,39 @@ mod tests {
 #[cfg(test)]
 mod table_tests {
     use super::*;
+
+    #[test]
+    fn line_lookup_agrees_with_name_lookup() {
+        for (name, id) in ENTRIES {
+            for n in [
+                name.to_string(),
+                name.to_ascii_uppercase(),
+                name.to_ascii_lowercase(),
+            ] {
+                let line = format!("{n}: value\r\n");
+                assert_eq!(
+                    lookup_line(line.as_bytes(), 0),
+                    Some((*id, n.len())),
+                    "{n}"
+                );
+                // Whitespace before the colon or an unknown name: the general path.
+                let spaced = format!("{n} : value\r\n");
+                assert_eq!(lookup_line(spaced.as_bytes(), 0), None, "{n}");
+            }
+        }
+        for line in [
+            &b"Call\rID: value\r\n"[..],
+            b"Call\x0dID: x\r\nmore bytes",
+            b"Content\x0dLength: 1\r\n\r\n",
+            b"X-Custom: value\r\n",
+            b"Via\r\n: value\r\nxxxxxxx",
+            b": value\r\nxxxxxxxxxx",
+            b"Vi\xc3\xa1: value\r\n",
+            b"Via:",
+        ] {
+            assert_eq!(lookup_line(line, 0), None, "{line:?}");
+        }
+    }
 
     #[test]
     fn spellings_are_unique_and_fit_the_table() {

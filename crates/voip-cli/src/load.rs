@@ -419,6 +419,8 @@ pub(crate) async fn run(args: LoadArgs) -> Result<(), Failure> {
     let all_ends = lock(&live).clone();
     let after = totals(&all_ends);
     let up_ends = all_ends.len();
+    // Each direction apart: what the callers sent and got (the callees' are the rest).
+    let caller_side = totals(&callers);
     feeder.abort();
 
     // Teardown.
@@ -486,6 +488,11 @@ pub(crate) async fn run(args: LoadArgs) -> Result<(), Failure> {
             "packets_late": window.late,
             "ticks_skipped": window.skipped,
             "send_errors": window.send_errors,
+            "callers": {"sent_total": caller_side.sent, "received_total": caller_side.received},
+            "callees": {
+                "sent_total": after.sent - caller_side.sent,
+                "received_total": after.received - caller_side.received,
+            },
             "packets_sent_total": after.sent,
             "packets_lost_total": after.lost,
             "send_deviation_ms": {

@@ -44,6 +44,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             |ctx| Box::pin(we_call_pyvoip(ctx, true)),
         ),
         Scenario::new(
+            "pyvoip_hangs_up",
+            "we call pyVoIP, pyVoIP hangs up: its BYE (INVITE's CSeq reused, allowed) gets 200, our call ends RemoteHangup",
+            30,
+            |ctx| Box::pin(pyvoip_hangs_up(ctx)),
+        ),
+        Scenario::new(
             "pyvoip_calls_us",
             "pyVoIP calls us through Kamailio: we answer, audio both ways; its To-tag-less BYE gets 481, our call stays sane",
             45,
@@ -139,6 +145,61 @@ async fn we_call_pyvoip(ctx: &mut Ctx, through_proxy: bool) -> Result<String> {
     Ok(format!(
         "answered; pyVoIP heard our 1 kHz {}, we heard its 600 Hz {}; get_dtmf() {dtmf:?}; BYE 200",
         theirs?, ours?
+    ))
+}
+
+async fn pyvoip_hangs_up(ctx: &mut Ctx) -> Result<String> {
+    let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
+    let mut args = py_args(ctx, "pyvoip-heard.wav");
+    args.extend(["--hangup-after", "2"].map(str::to_owned));
+    let mut py = PyVoip::start(ctx, &kam, "dave", "answer.py", &args).await?;
+    let rec = SipRecorder::default();
+    let params = ctx.phone_params("alice", 6)?.sip_layer(rec.clone());
+    let alice = ctx.start_phone(params).await?;
+    let call = alice.call(&py.contact_uri(), None).await?;
+    call.wait_for_state_timeout(CallState::Answered, Duration::from_secs(10))
+        .await
+        .with_context(|| format!("pyVoIP did not answer ({:?})", call.end_reason()))?;
+    // We keep playing while pyVoIP hangs up (a BYE from the peer while we play audio).
+    call.write_i16(&audio::tone_i16(OUR_HZ, OUR_DBFS, 8.0))?;
+    py.wait_event("hanging_up", Duration::from_secs(5)).await?;
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
+        .await
+        .context("pyVoIP's BYE did not end our call")?;
+    ensure!(
+        call.end_reason() == Some(voip::EndReason::RemoteHangup),
+        "our call ended with {:?}",
+        call.end_reason()
+    );
+    let bye = rec
+        .received()
+        .into_iter()
+        .find(|m| m.starts_with("BYE "))
+        .context("pyVoIP's BYE is not in our SIP log")?;
+    let answer = rec
+        .sent()
+        .into_iter()
+        .find(|m| m.starts_with("SIP/2.0 ") && cseq_method(m) == Some("BYE"))
+        .context("we did not answer pyVoIP's BYE")?;
+    let status_line = answer.lines().next().unwrap_or_default().to_owned();
+    ensure!(
+        status_line.starts_with("SIP/2.0 200"),
+        "pyVoIP's in-dialog BYE got {status_line:?}"
+    );
+    let result = py.wait_event("result", Duration::from_secs(5)).await?;
+    ensure!(
+        result["hangup_returned"] == true,
+        "pyVoIP's hangup() did not return (no 200 reached it?): {result}"
+    );
+    let cseq = super::header(&bye, "CSeq").unwrap_or_default().to_owned();
+    ensure!(
+        alice.calls().await.is_empty(),
+        "a call is still listed after the BYE"
+    );
+    alice.stop().await;
+    py.stop().await;
+    Ok(format!(
+        "pyVoIP's BYE (CSeq {cseq}) -> {status_line}; our call ended RemoteHangup; its hangup() returned"
     ))
 }
 

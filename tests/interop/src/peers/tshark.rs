@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result, bail};
 use super::{Process, command_output, wait_for_text};
 
 /// Wireshark's expert severity for errors (`PI_ERROR`).
-const EXPERT_ERROR: &str = "0x00800000";
+const EXPERT_ERROR: u32 = 0x0080_0000;
 
 /// A capture in progress.
 #[derive(Debug)]
@@ -126,41 +126,51 @@ struct Packet {
     src: u16,
     dst: u16,
     protocols: String,
+    flagged: bool,
     problem: String,
 }
 
+/// Parses `-T fields` lines: frame, udp src/dst, tcp src/dst, protocols, malformed,
+/// expert severities, expert messages, info.
 fn parse_fields(text: &str) -> Vec<Packet> {
     text.lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
-            if f.len() < 6 {
+            if f.len() < 10 {
                 return None;
             }
             let port = |a: &str, b: &str| a.parse().or_else(|_| b.parse()).unwrap_or(0);
+            let error = f[7]
+                .split(',')
+                .filter_map(|v| v.trim().parse::<u32>().ok())
+                .any(|v| v >= EXPERT_ERROR);
             Some(Packet {
                 frame: f[0].to_owned(),
                 src: port(f[1], f[3]),
                 dst: port(f[2], f[4]),
                 protocols: f[5].to_owned(),
-                problem: f[6..].join(" ").trim().to_owned(),
+                flagged: !f[6].is_empty() || error,
+                problem: format!("{} [{}]", f[8], f[9]),
             })
         })
         .collect()
 }
 
-async fn fields(
-    file: &Path,
-    roles: &PortRoles,
-    filter: &str,
-    extra: &[&str],
-) -> Result<Vec<Packet>> {
-    let file = file.to_string_lossy().into_owned();
-    let mut args: Vec<String> = vec!["-r".into(), file];
+/// Checks a capture file in one tshark pass; an error when our phone sent anything
+/// flagged.
+pub(crate) async fn check(file: &Path, roles: &PortRoles) -> Result<CheckReport> {
+    if !file.exists() {
+        bail!("no capture file {}", file.display());
+    }
+    let mut args: Vec<String> = vec!["-r".into(), file.to_string_lossy().into_owned()];
     args.extend(decode_args(roles));
+    let filter = format!(
+        "not icmp and (sip or rtp or _ws.malformed or _ws.expert.severity >= {EXPERT_ERROR:#010x})"
+    );
     args.extend(
         [
             "-Y",
-            filter,
+            &filter,
             "-T",
             "fields",
             "-E",
@@ -179,52 +189,53 @@ async fn fields(
             "tcp.dstport",
             "-e",
             "frame.protocols",
+            "-e",
+            "_ws.malformed",
+            "-e",
+            "_ws.expert.severity",
+            "-e",
+            "_ws.expert.message",
+            "-e",
+            "_ws.col.Info",
         ]
         .iter()
         .map(|s| (*s).to_owned()),
     );
-    for e in extra {
-        args.push("-e".into());
-        args.push((*e).to_owned());
-    }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = command_output("tshark", &refs, Duration::from_secs(120)).await?;
-    Ok(parse_fields(&out))
-}
-
-/// Checks a capture file; an error when our phone sent anything flagged.
-pub(crate) async fn check(file: &Path, roles: &PortRoles) -> Result<CheckReport> {
-    if !file.exists() {
-        bail!("no capture file {}", file.display());
-    }
+    let out = command_output("tshark", &refs, Duration::from_secs(180))
+        .await
+        .context("tshark check")?;
     let mut report = CheckReport::default();
-    let bad = fields(
-        file,
-        roles,
-        &format!("_ws.malformed or _ws.expert.severity >= {EXPERT_ERROR}"),
-        &["_ws.expert.message", "_ws.col.Info"],
-    )
-    .await
-    .context("tshark check")?;
-    for p in bad {
-        let line = format!(
-            "#{} {}->{} {}: {}",
-            p.frame, p.src, p.dst, p.protocols, p.problem
-        );
-        if roles.sent_by_us(p.src, p.dst) {
-            report.ours_flagged.push(line);
-        } else {
-            report.peers_flagged.push(line);
+    for p in parse_fields(&out) {
+        let ours = roles.sent_by_us(p.src, p.dst);
+        if p.flagged {
+            let line = format!(
+                "#{} {}->{} {}: {}",
+                p.frame, p.src, p.dst, p.protocols, p.problem
+            );
+            if ours {
+                report.ours_flagged.push(line);
+            } else {
+                report.peers_flagged.push(line);
+            }
         }
-    }
-    for p in fields(file, roles, "sip or rtp", &[]).await? {
-        if roles.sent_by_us(p.src, p.dst) {
+        if ours {
             if p.protocols.contains(":sip") {
                 report.our_sip += 1;
             } else if p.protocols.contains(":rtp") {
                 report.our_rtp += 1;
             }
         }
+    }
+    if let Some(dir) = file.parent()
+        && !(report.ours_flagged.is_empty() && report.peers_flagged.is_empty())
+    {
+        let text = format!(
+            "ours:\n{}\npeers:\n{}\n",
+            report.ours_flagged.join("\n"),
+            report.peers_flagged.join("\n")
+        );
+        std::fs::write(dir.join("tshark-flagged.txt"), text)?;
     }
     if !report.ours_flagged.is_empty() {
         let n = report.ours_flagged.len();
@@ -261,9 +272,16 @@ mod tests {
 
     #[test]
     fn field_lines_are_split() {
-        let p = parse_fields("7\t21000\t22000\t\t\teth:ip:udp:sip\tMalformed Packet\tINVITE\n");
-        assert_eq!(p.len(), 1);
+        let p = parse_fields(
+            "7\t21000\t22000\t\t\teth:ip:udp:sip\t\t6291456,8388608\tbad,worse\tINVITE\n\
+             8\t\t\t40000\t5060\teth:ip:tcp:sip\t\t\t\tBYE\n\
+             9\t1\t2\t\t\teth:ip:udp:rtp\t_ws.malformed\t\t\tRTP\n",
+        );
+        assert_eq!(p.len(), 3);
         assert_eq!((p[0].src, p[0].dst), (21000, 22000));
-        assert!(p[0].problem.contains("Malformed"));
+        assert!(p[0].flagged && p[0].problem.contains("worse"));
+        assert_eq!((p[1].src, p[1].dst), (40000, 5060));
+        assert!(!p[1].flagged);
+        assert!(p[2].flagged);
     }
 }

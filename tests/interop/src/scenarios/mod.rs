@@ -11,6 +11,7 @@ mod load;
 mod options;
 mod pyvoip;
 mod register;
+mod selftest;
 mod transfer;
 mod transport;
 
@@ -61,6 +62,7 @@ impl Scenario {
 /// Every scenario, in the order they run.
 pub(crate) fn all() -> Vec<Scenario> {
     let mut v = Vec::new();
+    v.extend(selftest::scenarios());
     v.extend(register::scenarios());
     v.extend(options::scenarios());
     v.extend(calls::scenarios());

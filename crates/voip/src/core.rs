@@ -117,8 +117,14 @@ const ACCEPT: &str = "application/sdp, text/plain, message/sipfrag";
 /// How long an ended call is remembered (late ACKs, retransmitted BYEs, 2xx after CANCEL).
 const ENDED_LINGER: Duration = Duration::from_secs(32);
 
-/// Most calls alive at once; further INVITEs get `486`, [`UaCore::call`] an error.
+/// Most calls alive (not ended) at once; further INVITEs get `486`, [`UaCore::call`] an
+/// error. Ended calls do not count: they are remembered apart (see [`MAX_ENDED`]).
 pub const MAX_CALLS: usize = 4096;
+
+/// Most ended calls remembered for [`ENDED_LINGER`] (to answer late ACKs, retransmitted
+/// BYEs, a 2xx crossing our CANCEL); beyond it the oldest are forgotten early. At 1000
+/// calls per second 32 s of linger is 32000 calls.
+pub const MAX_ENDED: usize = 65536;
 
 /// Most events queued for the driver; beyond it the oldest are dropped.
 const MAX_EVENTS: usize = 65536;
@@ -658,20 +664,33 @@ impl UaCore {
                 });
             }
         }
-        while let Some(&(t, k)) = self.ended.front() {
+        while let Some(&(t, _)) = self.ended.front() {
             if t + ENDED_LINGER > now {
                 break;
             }
-            self.ended.pop_front();
-            // A BYE still waiting for an ACK (the NoAck normally came first): send it.
-            self.ack_settled(now, k);
-            if let Some(c) = self.calls.remove(&k) {
-                self.index.remove(&(
-                    c.invite.call_id().unwrap_or_default().to_owned(),
-                    c.local_tag.clone(),
-                ));
-            }
+            self.forget_oldest_ended(now);
         }
+    }
+
+    /// Forgets the call that ended first (its linger is over, or too many ended calls
+    /// are remembered).
+    fn forget_oldest_ended(&mut self, now: Instant) {
+        let Some((_, k)) = self.ended.pop_front() else {
+            return;
+        };
+        // A BYE still waiting for an ACK (the NoAck normally came first): send it.
+        self.ack_settled(now, k);
+        if let Some(c) = self.calls.remove(&k) {
+            self.index.remove(&(
+                c.invite.call_id().unwrap_or_default().to_owned(),
+                c.local_tag.clone(),
+            ));
+        }
+    }
+
+    /// Calls not ended yet (ended ones linger in `calls` for [`ENDED_LINGER`]).
+    fn live_calls(&self) -> usize {
+        self.calls.len().saturating_sub(self.ended.len())
     }
 
     /// The driver could not send a message of transaction `key`.
@@ -705,10 +724,10 @@ impl UaCore {
         let referred = call.referred_from;
         if state == CallState::Ended {
             call.ended_at = Some(now);
-            self.ended.push_back((now, key));
             if let Some(d) = &mut call.dialog {
                 d.terminate();
             }
+            self.ended.push_back((now, key));
         }
         // A call made for a REFER: tell the referrer how it went (RFC 3515 §2.4.5).
         if let Some(parent) = referred {
@@ -1046,7 +1065,10 @@ impl UaCore {
         payload_types: &[(u8, PayloadType)],
         referred_from: Option<CallKey>,
     ) -> Result<CallKey> {
-        if self.calls.len() >= MAX_CALLS {
+        while self.ended.len() >= MAX_ENDED {
+            self.forget_oldest_ended(now);
+        }
+        if self.live_calls() >= MAX_CALLS {
             return Err(Error::Transport("too many calls".into()));
         }
         let uri = self.target_uri(target)?;
@@ -2290,7 +2312,10 @@ impl UaCore {
     }
 
     fn on_new_invite(&mut self, now: Instant, tx: TransactionKey, msg: SipMessage, source: Target) {
-        if self.calls.len() >= MAX_CALLS {
+        while self.ended.len() >= MAX_ENDED {
+            self.forget_oldest_ended(now);
+        }
+        if self.live_calls() >= MAX_CALLS {
             self.simple(now, tx, &msg, SipStatus::BUSY_HERE);
             return;
         }

@@ -13,7 +13,9 @@ pub struct TransactionConfig {
     /// `503 Service Unavailable` statelessly and
     /// [`send_request`](super::TransactionLayer::send_request) fails with
     /// [`TooManyTransactions`](super::TransactionError::TooManyTransactions).
-    /// Default 8192.
+    /// Default 131072: over UDP every call leaves its INVITE server transaction in
+    /// Accepted (Timer L) and its BYE's in Completed (Timer J) for 64*T1 = 32 s, so 1000
+    /// calls per second keep about 64000 transactions alive, most of them lingering.
     pub max_transactions: usize,
     /// How long a server INVITE transaction waits for the TU's first response before it
     /// sends `100 Trying` itself (RFC 3261 §17.2.1: within 200 ms). `Duration::ZERO` sends
@@ -33,7 +35,7 @@ impl Default for TransactionConfig {
     fn default() -> Self {
         TransactionConfig {
             timers: TimerConfig::default(),
-            max_transactions: 8192,
+            max_transactions: 131_072,
             trying_delay: Duration::from_millis(200),
             max_queued: 65536,
         }

@@ -317,6 +317,11 @@ pub(crate) fn parse_uri_bytes<'a>(
     context: &'static str,
     end: UriEnd,
 ) -> Result<Uri<'a>> {
+    if end == UriEnd::Whole {
+        if let Some(sip) = simple_sip_uri(s) {
+            return Ok(Uri::Sip(sip));
+        }
+    }
     let mut c = Cursor::new(s, base, context);
     let uri = parse_uri(&mut c, end)?;
     if end == UriEnd::Whole && !c.at_end() {
@@ -356,6 +361,68 @@ pub(crate) fn parse_uri<'a>(c: &mut Cursor<'a>, end: UriEnd) -> Result<Uri<'a>> 
             rest: Cow::Borrowed(rest),
         }))
     }
+}
+
+/// Fast path for a whole `sip:`/`sips:` URI in the usual form: `[user@]host[:port]` and
+/// `;name[=value]` parameters, without escapes, password or headers. The URI
+/// [`parse_sip_rest`] would give for all of `t`, or `None` to run it.
+fn simple_sip_uri(t: &str) -> Option<SipUri<'_>> {
+    let b = t.as_bytes();
+    let secure = match b.get(..5) {
+        Some(p) if p[..4].eq_ignore_ascii_case(b"sip:") => false,
+        Some(p) if p.eq_ignore_ascii_case(b"sips:") => true,
+        _ => return None,
+    };
+    let mut i = if secure { 5 } else { 4 };
+    let mut user = None;
+    if let Some(at) = memchr::memchr(b'@', &b[i..]) {
+        if at == 0 || scan::run(b, i, scan::UNRESERVED | scan::USER) != at {
+            return None;
+        }
+        user = Some(Cow::Borrowed(t.get(i..i + at)?));
+        i += at + 1;
+    }
+    let (host, mut i2) = simple_host(t, i)?;
+    i = i2;
+    let mut port = None;
+    if b.get(i) == Some(&b':') {
+        let n = scan::run(b, i + 1, scan::DIGIT);
+        if n == 0 || n > 5 {
+            return None;
+        }
+        let v = b[i + 1..i + 1 + n]
+            .iter()
+            .fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+        port = Some(u16::try_from(v).ok()?);
+        i += 1 + n;
+    }
+    i2 = i;
+    while b.get(i) == Some(&b';') {
+        let n = scan::run(b, i + 1, scan::UNRESERVED | scan::PARAM);
+        if n == 0 {
+            return None;
+        }
+        i += 1 + n;
+        if b.get(i) == Some(&b'=') {
+            let n = scan::run(b, i + 1, scan::UNRESERVED | scan::PARAM);
+            if n == 0 {
+                return None;
+            }
+            i += 1 + n;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    Some(SipUri {
+        secure,
+        user,
+        password: None,
+        host,
+        port,
+        params: Params::from_raw(t.get(i2..)?),
+        headers: None,
+    })
 }
 
 fn parse_sip_rest<'a>(c: &mut Cursor<'a>, secure: bool, end: UriEnd) -> Result<SipUri<'a>> {
@@ -494,6 +561,34 @@ impl std::str::FromStr for Uri<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path reads exactly what the general path reads, wherever it applies.
+        #[test]
+        fn fast_sip_uri_agrees_with_general_path(
+            scheme in "(sip|SIPS|sips|tel)",
+            user in "([a-z0-9;=?/&%.:-]{0,6}@)?",
+            host in "([0-9]{1,4}\\.){0,4}[0-9]{0,3}|[a-z0-9._-]{0,8}|\\[::1\\]",
+            port in "(:[0-9]{0,6})?",
+            rest in "[a-zA-Z0-9.:;=_@%&?/\\-\\[\\] >]{0,20}",
+        ) {
+            let s = format!("{scheme}:{user}{host}{port}{rest}");
+            if let Some(fast) = simple_sip_uri(&s) {
+                let general = parse_uri_bytes_general(&s);
+                prop_assert_eq!(Ok(Uri::Sip(fast)), general);
+            }
+        }
+    }
+
+    fn parse_uri_bytes_general(s: &str) -> Result<Uri<'_>> {
+        let mut c = Cursor::new(s, 0, "URI");
+        let uri = parse_uri(&mut c, UriEnd::Whole)?;
+        if !c.at_end() {
+            return Err(c.err("end of URI"));
+        }
+        Ok(uri)
+    }
 
     fn sip(s: &str) -> SipUri<'_> {
         match Uri::parse(s).unwrap() {

@@ -231,6 +231,11 @@ pub(crate) fn parse_via<'a>(c: &mut Cursor<'a>) -> Result<Via<'a>> {
         c.pos += len;
         return Ok(via);
     }
+    parse_via_general(c)
+}
+
+/// [`parse_via`] without the fast path.
+fn parse_via_general<'a>(c: &mut Cursor<'a>) -> Result<Via<'a>> {
     c.skip_lws();
     let name = c.token("a protocol name (SIP)")?;
     if !c.eat_sep(b'/') {
@@ -316,6 +321,27 @@ fn simple_via(t: &str) -> Option<(Via<'_>, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path reads exactly what the general path reads, wherever it applies.
+        #[test]
+        fn fast_path_agrees_with_general_path(
+            host in "([0-9]{1,4}\\.){0,4}[0-9]{0,3}|[a-z0-9._-]{0,8}|\\[::1\\]",
+            port in "(:[0-9]{0,6})?",
+            rest in "[a-zA-Z0-9.:;=_\\-\\[\\]\" ,<%]{0,40}",
+            transport in "(UDP|tcp|TLS|x)",
+            sp in "( |  |\t)",
+        ) {
+            let s = format!("SIP/2.0/{transport}{sp}{host}{port}{rest}");
+            if let Some((fast, len)) = simple_via(&s) {
+                let mut c = Cursor::new(&s, 0, "Via header");
+                let general = parse_via_general(&mut c).unwrap();
+                prop_assert_eq!(fast, general);
+                prop_assert_eq!(len, c.pos);
+            }
+        }
+    }
 
     #[test]
     fn lws_everywhere() {

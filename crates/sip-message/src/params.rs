@@ -337,11 +337,11 @@ pub(crate) enum ParamKind {
 /// and returns its raw text.
 pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>, kind: ParamKind) -> Result<Params<'a>> {
     let start = c.pos;
-    if kind == ParamKind::Header {
-        if let Some(end) = scan::simple_header_params(c.s, start) {
-            c.pos = end;
-            return Ok(Params::from_raw(c.str(start, end)));
-        }
+    if kind == ParamKind::Header
+        && let Some(end) = scan::simple_header_params(c.s, start)
+    {
+        c.pos = end;
+        return Ok(Params::from_raw(c.str(start, end)));
     }
     let mut end = c.pos;
     loop {

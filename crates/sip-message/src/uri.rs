@@ -317,10 +317,10 @@ pub(crate) fn parse_uri_bytes<'a>(
     context: &'static str,
     end: UriEnd,
 ) -> Result<Uri<'a>> {
-    if end == UriEnd::Whole {
-        if let Some(sip) = simple_sip_uri(s) {
-            return Ok(Uri::Sip(sip));
-        }
+    if end == UriEnd::Whole
+        && let Some(sip) = simple_sip_uri(s)
+    {
+        return Ok(Uri::Sip(sip));
     }
     let mut c = Cursor::new(s, base, context);
     let uri = parse_uri(&mut c, end)?;

@@ -49,6 +49,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             |ctx| Box::pin(no_answer_timeout(ctx)),
         ),
         Scenario::new(
+            "sipp_pcap_audio_dtmf",
+            "SIPp calls via Kamailio with PCMA audio and RFC 4733 digits from pcaps: we hear the audio, get_dtmf() = \"159#\"",
+            40,
+            |ctx| Box::pin(sipp_pcap_audio_dtmf(ctx)),
+        ),
+        Scenario::new(
             "bye_while_playing",
             "SIPp calls via Kamailio, we answer and play a tone; SIPp's BYE ends the call and the audio",
             40,
@@ -316,6 +322,71 @@ async fn bye_while_playing(ctx: &mut Ctx) -> Result<String> {
     phone.stop().await;
     Ok(format!(
         "BYE after {lasted:.1}s of a 10 s tone, {sent} RTP packets, none after; {}",
+        stats.summary()
+    ))
+}
+
+async fn sipp_pcap_audio_dtmf(ctx: &mut Ctx) -> Result<String> {
+    let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
+    let params = ctx
+        .phone_params("alice", 10)?
+        .server("127.0.0.1", kam.port)
+        .password("alice", password("alice"));
+    let phone = ctx.start_phone(params).await?;
+    let sipp = SippRun::new(ctx, "sipp", "uac_pcap_dtmf.xml")
+        .remote(kam.addr())
+        .service("alice")
+        .timeout(Duration::from_secs(20))
+        .spawn(ctx)?;
+    let call = incoming(&phone).await?;
+    call.answer().await?;
+    let codec = call
+        .media()
+        .map(|m| format!("{:?}", m.codec))
+        .unwrap_or_default();
+    // Record everything until the BYE; collect keys as they come.
+    let recorder = {
+        let call = call.clone();
+        super::TaskGuard::spawn(async move {
+            let mut heard = Vec::new();
+            while call.state() == CallState::Answered {
+                heard.extend(call.read_i16(160, true).await);
+            }
+            heard
+        })
+    };
+    let keys = {
+        let call = call.clone();
+        super::TaskGuard::spawn(async move {
+            let mut keys = String::new();
+            while let Some(k) = call.next_dtmf().await {
+                keys.push(k);
+            }
+            keys
+        })
+    };
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(15))
+        .await
+        .context("SIPp's BYE did not end the call")?;
+    let heard = recorder.join().await?;
+    let keys = tokio::time::timeout(Duration::from_secs(2), keys.join())
+        .await
+        .context("DTMF reader did not finish")??;
+    let stats = sipp.finish().await?;
+    stats.expect_clean(1)?;
+    ensure!(keys == "159#", "keys received {keys:?}, SIPp sent \"159#\"");
+    // 1.5 s of speech from g711a.pcap: the loudest 20 ms frames must be well above silence.
+    let mut frames: Vec<f64> = heard.chunks_exact(160).map(audio::rms_dbfs).collect();
+    frames.sort_by(|a, b| b.total_cmp(a));
+    let loud = frames.iter().filter(|&&l| l > -40.0).count();
+    ensure!(
+        loud >= 20,
+        "only {loud} of {} received frames above -40 dBFS (codec {codec})",
+        frames.len()
+    );
+    phone.stop().await;
+    Ok(format!(
+        "codec {codec}, {loud} speech frames above -40 dBFS, keys {keys:?} once each; {}",
         stats.summary()
     ))
 }

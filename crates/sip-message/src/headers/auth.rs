@@ -248,6 +248,67 @@ impl<'p> Iterator for AuthParams<'p> {
 /// Parses one challenge/credentials at the cursor, stopping before a `,` that starts the
 /// next challenge (`, Basic realm=...`).
 pub(crate) fn parse_auth<'a>(c: &mut Cursor<'a>) -> Result<Auth<'a>> {
+    if let Some((auth, len)) = simple_auth(c.rest_str()) {
+        c.pos += len;
+        return Ok(auth);
+    }
+    parse_auth_general(c)
+}
+
+/// Fast path for the usual form, `scheme name=value, name="value", ...` filling the rest of
+/// the value (single spaces, no escapes, no second challenge): the value and its length
+/// as [`parse_auth_general`] would read them, or `None` to run it.
+fn simple_auth(t: &str) -> Option<(Auth<'_>, usize)> {
+    let b = t.as_bytes();
+    let se = scan::token_len(b);
+    if se == 0 || b.get(se) != Some(&b' ') {
+        return None;
+    }
+    let start = se + 1;
+    let mut i = start;
+    loop {
+        let n = scan::run(b, i, scan::TOKEN);
+        if n == 0 || b.get(i + n) != Some(&b'=') {
+            return None;
+        }
+        i += n + 1;
+        if b.get(i) == Some(&b'"') {
+            let q = scan::find_quote_end(&b[i + 1..])?;
+            if b[i + 1 + q] != b'"' {
+                return None;
+            }
+            i += q + 2;
+        } else {
+            let n = scan::run(b, i, scan::TOKEN);
+            if n == 0 {
+                return None;
+            }
+            i += n;
+        }
+        if i == b.len() {
+            break;
+        }
+        if b[i] != b',' {
+            return None;
+        }
+        i += 1;
+        while b.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        // Another parameter must follow (`, token=`); anything else is for the general path.
+    }
+    Some((
+        Auth {
+            scheme: Cow::Borrowed(t.get(..se)?),
+            raw: Cow::Borrowed(t.get(start..)?),
+            token68: false,
+        },
+        b.len(),
+    ))
+}
+
+/// [`parse_auth`] without the fast path.
+fn parse_auth_general<'a>(c: &mut Cursor<'a>) -> Result<Auth<'a>> {
     c.skip_lws();
     let scheme = c.token("an authentication scheme")?;
     let ws = c.pos;
@@ -321,6 +382,27 @@ pub(crate) fn parse_auth<'a>(c: &mut Cursor<'a>) -> Result<Auth<'a>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The fast path reads exactly what the general path reads, wherever it applies.
+        #[test]
+        fn fast_path_agrees_with_general_path(
+            scheme in "(Digest|Basic|x)",
+            params in proptest::collection::vec(
+                "[a-z]{0,3}(=|==| =)(\"[a-z ,=\\\\]{0,5}\"?|[a-zA-Z0-9=]{0,4})(, |,|  ,| |,,)?",
+                0..4,
+            ),
+        ) {
+            let s = format!("{scheme} {}", params.concat());
+            if let Some((fast, len)) = simple_auth(&s) {
+                let mut c = Cursor::new(&s, 0, "auth");
+                let general = parse_auth_general(&mut c).unwrap();
+                prop_assert_eq!(fast, general);
+                prop_assert_eq!(len, c.pos);
+            }
+        }
+    }
 
     #[test]
     fn digest_credentials() {

@@ -7,6 +7,7 @@
 
 mod baresip;
 mod calls;
+mod dispatcher;
 mod load;
 mod options;
 mod pyvoip;
@@ -67,6 +68,7 @@ pub(crate) fn all() -> Vec<Scenario> {
     v.extend(options::scenarios());
     v.extend(calls::scenarios());
     v.extend(load::scenarios());
+    v.extend(dispatcher::scenarios());
     v.extend(transport::scenarios());
     v.extend(baresip::scenarios());
     v.extend(transfer::scenarios());

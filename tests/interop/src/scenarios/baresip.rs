@@ -108,23 +108,38 @@ pub(super) async fn play_and_record(
     Ok(heard)
 }
 
-/// What a recording holds of a tone: how long it is present at the expected level, and
-/// its strongest level over 0.5 s windows.
+/// What a recording holds of a tone: the longest unbroken stretch at the expected level,
+/// the total time at that level (20 ms frames), and its strongest level over 0.5 s
+/// windows.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ToneFound {
     pub(super) seconds: f64,
+    pub(super) total: f64,
     pub(super) level_dbfs: f64,
 }
 
 impl std::fmt::Display for ToneFound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:.1}s at {:.1} dBFS", self.seconds, self.level_dbfs)
+        if self.total > self.seconds + 0.05 {
+            write!(
+                f,
+                "{:.1}s at {:.1} dBFS ({:.1}s unbroken)",
+                self.total, self.level_dbfs, self.seconds
+            )
+        } else {
+            write!(f, "{:.1}s at {:.1} dBFS", self.seconds, self.level_dbfs)
+        }
     }
 }
 
 /// Looks for `freq` at `dbfs` in `samples`.
 pub(super) fn find_tone(samples: &[i16], freq: f64, dbfs: f64) -> ToneFound {
     let run = audio::tone_duration(samples, freq, dbfs, LEVEL_TOLERANCE_DB);
+    let frame = audio::RATE as usize / 50;
+    let frames = samples
+        .chunks_exact(frame)
+        .filter(|c| (audio::goertzel_dbfs(c, freq) - dbfs).abs() <= LEVEL_TOLERANCE_DB)
+        .count();
     let level_dbfs = samples
         .chunks(audio::RATE as usize / 2)
         .filter(|c| c.len() >= 400)
@@ -132,6 +147,7 @@ pub(super) fn find_tone(samples: &[i16], freq: f64, dbfs: f64) -> ToneFound {
         .fold(f64::NEG_INFINITY, f64::max);
     ToneFound {
         seconds: run as f64 / f64::from(audio::RATE),
+        total: (frames * frame) as f64 / f64::from(audio::RATE),
         level_dbfs,
     }
 }
@@ -145,11 +161,26 @@ pub(super) fn expect_tone(
     dbfs: f64,
     min_seconds: f64,
 ) -> Result<ToneFound> {
+    expect_tone_gappy(who, samples, freq, dbfs, min_seconds, min_seconds)
+}
+
+/// Like [`expect_tone`] for a sender whose pacing stutters (pyVoIP sleeps between
+/// packets): at least `min_total` seconds in all, of which `min_run` unbroken.
+pub(super) fn expect_tone_gappy(
+    who: &str,
+    samples: &[i16],
+    freq: f64,
+    dbfs: f64,
+    min_run: f64,
+    min_total: f64,
+) -> Result<ToneFound> {
     let found = find_tone(samples, freq, dbfs);
     ensure!(
-        found.seconds >= min_seconds,
-        "{who}: {freq} Hz at {dbfs} dBFS (±{LEVEL_TOLERANCE_DB} dB) for only {:.2}s of {:.1}s \
-         (strongest {:.1} dBFS, overall RMS {:.1} dBFS); expected at least {min_seconds}s",
+        found.seconds >= min_run && found.total >= min_total,
+        "{who}: {freq} Hz at {dbfs} dBFS (±{LEVEL_TOLERANCE_DB} dB) for {:.2}s in all, {:.2}s \
+         unbroken, of {:.1}s (strongest {:.1} dBFS, overall RMS {:.1} dBFS); expected at least \
+         {min_total}s in all and {min_run}s unbroken",
+        found.total,
         found.seconds,
         samples.len() as f64 / f64::from(audio::RATE),
         found.level_dbfs,

@@ -16,7 +16,7 @@ use anyhow::{Context as _, Result, ensure};
 use voip::{CallState, PhoneStatus};
 
 use super::baresip::{
-    OUR_DBFS, OUR_HZ, expect_tone, incoming, keep, play_and_record, registered_phone,
+    OUR_DBFS, OUR_HZ, expect_tone_gappy, incoming, keep, play_and_record, registered_phone,
 };
 use super::{Ctx, Scenario, SipRecorder, cseq_method};
 use crate::audio;
@@ -122,8 +122,15 @@ async fn we_call_pyvoip(ctx: &mut Ctx, through_proxy: bool) -> Result<String> {
         problems.push(format!("pyVoIP's call did not end by our BYE: {result}"));
     }
     let py_heard = read_recording(&ctx.log_path("pyvoip-heard.wav"))?;
-    let theirs = expect_tone("what pyVoIP recorded", &py_heard, OUR_HZ, OUR_DBFS, 1.5);
-    let ours = expect_tone("what we recorded", &heard, PY_HZ, PY_DBFS, 1.5);
+    let theirs = expect_tone_gappy(
+        "what pyVoIP recorded",
+        &py_heard,
+        OUR_HZ,
+        OUR_DBFS,
+        0.5,
+        1.5,
+    );
+    let ours = expect_tone_gappy("what we recorded", &heard, PY_HZ, PY_DBFS, 0.5, 2.0);
     for r in [&theirs, &ours] {
         if let Err(e) = r {
             problems.push(format!("{e:#}"));
@@ -273,8 +280,15 @@ async fn pyvoip_calls_us(ctx: &mut Ctx) -> Result<String> {
         problems.push(format!("pyVoIP never saw its call answered: {result}"));
     }
     let py_heard = read_recording(&ctx.log_path("pyvoip-heard.wav"))?;
-    let theirs = expect_tone("what pyVoIP recorded", &py_heard, OUR_HZ, OUR_DBFS, 1.5);
-    let ours = expect_tone("what we recorded", &heard, PY_HZ, PY_DBFS, 1.5);
+    let theirs = expect_tone_gappy(
+        "what pyVoIP recorded",
+        &py_heard,
+        OUR_HZ,
+        OUR_DBFS,
+        0.5,
+        1.5,
+    );
+    let ours = expect_tone_gappy("what we recorded", &heard, PY_HZ, PY_DBFS, 0.5, 2.0);
     for r in [&theirs, &ours] {
         if let Err(e) = r {
             problems.push(format!("{e:#}"));

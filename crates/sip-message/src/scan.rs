@@ -533,27 +533,58 @@ pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
 /// leading zeros). `None` for anything else. The std parser is generic over address kinds
 /// and costs several times more on the addresses every SIP and SDP message carries.
 pub(crate) fn parse_ipv4(b: &[u8], stop: u8) -> Option<std::net::Ipv4Addr> {
+    let digit = |i: usize| b.get(i).filter(|d| d.is_ascii_digit()).map(|d| u32::from(d - b'0'));
     let mut octets = [0u8; 4];
     let mut i = 0;
     for (n, o) in octets.iter_mut().enumerate() {
-        let start = i;
-        let mut v = 0u32;
-        while i < b.len() && b[i].is_ascii_digit() && i - start < 3 {
-            v = v * 10 + u32::from(b[i] - b'0');
+        let first = digit(i)?;
+        let mut v = first;
+        i += 1;
+        if let Some(d) = digit(i) {
+            if first == 0 {
+                return None; // a leading zero
+            }
+            v = v * 10 + d;
             i += 1;
+            if let Some(d) = digit(i) {
+                v = v * 10 + d;
+                i += 1;
+            }
         }
-        let len = i - start;
-        let sep = b.get(i).copied();
-        let sep_ok = if n == 3 {
-            sep.is_none() || sep == Some(stop)
-        } else {
-            sep == Some(b'.')
-        };
-        if len == 0 || !sep_ok || v > 255 || (len > 1 && b[start] == b'0') {
+        if v > 255 {
             return None;
         }
         *o = v as u8;
-        i += 1;
+        let sep = b.get(i).copied();
+        if n < 3 {
+            if sep != Some(b'.') {
+                return None;
+            }
+            i += 1;
+        } else if sep.is_some_and(|c| c != stop) {
+            return None;
+        }
     }
     Some(std::net::Ipv4Addr::from(octets))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn ipv4_matches_std(s in "[0-9.]{0,17}|([0-9]{1,4}\\.){3}[0-9]{1,4}") {
+            prop_assert_eq!(parse_ipv4(s.as_bytes(), b'/'), s.parse().ok());
+        }
+
+        #[test]
+        fn newline_and_quote_search_match_a_byte_loop(s in "[a\"\\\\\n]{0,40}", from in 0usize..45) {
+            let b = s.as_bytes();
+            let expected = b.get(from..).and_then(|r| r.iter().position(|&c| c == b'\n')).map(|i| from + i);
+            prop_assert_eq!(find_newline(b, from), expected);
+            prop_assert_eq!(find_quote_end(b), b.iter().position(|&c| c == b'"' || c == b'\\'));
+        }
+    }
 }

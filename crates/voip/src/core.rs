@@ -423,6 +423,15 @@ enum Purpose {
     Register,
 }
 
+/// A client transaction of ours: what it is for and, for requests a 401/407 makes us
+/// re-send, the request and where it went (kept here because over TCP/TLS the
+/// transaction is gone by the time its challenge reaches us: Timers D and K are zero).
+#[derive(Debug)]
+struct Tracked {
+    purpose: Purpose,
+    sent: Option<(SipMessage, Target)>,
+}
+
 /// One call.
 #[derive(Debug)]
 struct Call {
@@ -467,7 +476,7 @@ pub struct UaCore {
     calls: HashMap<CallKey, Call>,
     /// (Call-ID, local tag) -> call.
     index: HashMap<(String, String), CallKey>,
-    purposes: HashMap<TransactionKey, Purpose>,
+    purposes: HashMap<TransactionKey, Tracked>,
     registration: Option<Registration>,
     auth: ClientAuth,
     events: VecDeque<CoreEvent>,
@@ -595,7 +604,7 @@ impl UaCore {
         held + self
             .purposes
             .values()
-            .filter(|p| !matches!(p, Purpose::Invite(_) | Purpose::ReInvite(_)))
+            .filter(|t| !matches!(t.purpose, Purpose::Invite(_) | Purpose::ReInvite(_)))
             .count()
     }
 
@@ -1091,7 +1100,7 @@ impl UaCore {
         let tx = self.tl.send_request(now, invite.clone(), hop)?;
         let key = CallKey(self.next_call);
         self.next_call += 1;
-        self.purposes.insert(tx, Purpose::Invite(key));
+        self.track(tx, Purpose::Invite(key));
         self.index.insert((call_id, tag.clone()), key);
         self.calls.insert(
             key,
@@ -1331,7 +1340,7 @@ impl UaCore {
 
     fn transmit_bye(&mut self, now: Instant, bye: SipMessage, target: Target) {
         if let Ok(tx) = self.tl.send_request(now, bye, target) {
-            self.purposes.insert(tx, Purpose::Bye);
+            self.track(tx, Purpose::Bye);
         }
     }
 
@@ -1359,7 +1368,7 @@ impl UaCore {
         let tx = self.calls[&key].invite_tx;
         match self.tl.cancel(now, tx) {
             Ok(Some(c)) => {
-                self.purposes.insert(c, Purpose::Bye);
+                self.track(c, Purpose::Bye);
             }
             Ok(None) => {}
             Err(_) => {
@@ -1416,8 +1425,7 @@ impl UaCore {
         call.transfer = Some(blind);
         let target = self.dialog_target(&self.calls[&key]);
         let tx = self.tl.send_request(now, refer, target)?;
-        self.purposes
-            .insert(tx, Purpose::Refer { call: key, blind });
+        self.track(tx, Purpose::Refer { call: key, blind });
         Ok(())
     }
 
@@ -1446,7 +1454,7 @@ impl UaCore {
             .build()?;
         let target = self.dialog_target(&self.calls[&key]);
         let tx = self.tl.send_request(now, req, target)?;
-        self.purposes.insert(tx, Purpose::ReInvite(key));
+        self.track(tx, Purpose::ReInvite(key));
         if let Some(c) = self.calls.get_mut(&key) {
             c.reinvite = Some(tx);
         }
@@ -1475,7 +1483,7 @@ impl UaCore {
         let tx = self.tl.send_request(now, req, hop)?;
         let id = self.next_message;
         self.next_message += 1;
-        self.purposes.insert(tx, Purpose::Message(id));
+        self.track(tx, Purpose::Message(id));
         Ok(id)
     }
 
@@ -1540,7 +1548,7 @@ impl UaCore {
                 CallState::Dialing | CallState::Progress => {
                     let tx = self.calls[&key].invite_tx;
                     if let Ok(Some(c)) = self.tl.cancel(now, tx) {
-                        self.purposes.insert(c, Purpose::Bye);
+                        self.track(c, Purpose::Bye);
                     }
                 }
                 CallState::Ringing => {
@@ -1575,7 +1583,7 @@ impl UaCore {
                 .and_then(|t| Ok(self.tl.send_request(now, r.request, t)?));
             match sent {
                 Ok(tx) => {
-                    self.purposes.insert(tx, Purpose::Register);
+                    self.track(tx, Purpose::Register);
                 }
                 Err(_) => {
                     if let Some(reg) = &mut self.registration {
@@ -1644,7 +1652,7 @@ impl UaCore {
                     }
                 }
                 TransactionEvent::CancelSent { cancel, .. } => {
-                    self.purposes.insert(cancel, Purpose::Bye);
+                    self.track(cancel, Purpose::Bye);
                 }
                 TransactionEvent::Terminated { key } => {
                     self.purposes.remove(&key);
@@ -1660,8 +1668,19 @@ impl UaCore {
             .map(|(k, _)| *k)
     }
 
+    /// Remembers what client transaction `tx` (just sent) is for.
+    fn track(&mut self, tx: TransactionKey, purpose: Purpose) {
+        let retriable = !matches!(purpose, Purpose::Register | Purpose::Notify);
+        let sent = if retriable {
+            self.tl.request(tx).cloned().zip(self.tl.target(tx))
+        } else {
+            None
+        };
+        self.purposes.insert(tx, Tracked { purpose, sent });
+    }
+
     fn on_client_failure(&mut self, now: Instant, tx: TransactionKey, transport: bool) {
-        let Some(purpose) = self.purposes.remove(&tx) else {
+        let Some(purpose) = self.purposes.remove(&tx).map(|t| t.purpose) else {
             return;
         };
         match purpose {
@@ -1708,15 +1727,17 @@ impl UaCore {
     // ----- responses -----
 
     fn on_response(&mut self, now: Instant, tx: TransactionKey, msg: SipMessage) {
-        let Some(purpose) = self.purposes.get(&tx).cloned() else {
+        let Some(purpose) = self.purposes.get(&tx).map(|t| t.purpose.clone()) else {
             return;
         };
         let code = msg.status().map_or(0, |s| s.code());
-        if code >= 200 && !(matches!(purpose, Purpose::Invite(_)) && code < 300) {
-            self.purposes.remove(&tx);
-        }
+        let sent = if code >= 200 && !(matches!(purpose, Purpose::Invite(_)) && code < 300) {
+            self.purposes.remove(&tx).and_then(|t| t.sent)
+        } else {
+            None
+        };
         if matches!(code, 401 | 407) && !matches!(purpose, Purpose::Register) {
-            self.retry_with_credentials(now, tx, purpose, &msg);
+            self.retry_with_credentials(now, purpose, sent, &msg);
             return;
         }
         match purpose {
@@ -1805,32 +1826,37 @@ impl UaCore {
         }
     }
 
-    /// A 401/407 to one of our requests: send it again with credentials, keeping what it
-    /// was for; when that is impossible, fail it like a final response.
+    /// A 401/407 to one of our requests (`sent`: as sent, and where): send it again with
+    /// credentials, keeping what it was for; when that is impossible, fail it like a
+    /// final response.
     fn retry_with_credentials(
         &mut self,
         now: Instant,
-        tx: TransactionKey,
         purpose: Purpose,
+        sent: Option<(SipMessage, Target)>,
         challenge: &SipMessage,
     ) {
+        let Some((request, target)) = sent else {
+            self.challenge_failed(
+                now,
+                purpose,
+                "the challenged request is unknown".into(),
+                challenge,
+            );
+            return;
+        };
         let server = self
             .config
             .server
             .as_ref()
             .map(|(h, _)| h.clone())
             .or_else(|| {
-                self.tl
-                    .request(tx)
-                    .and_then(|r| r.request_uri().and_then(Result::ok))
+                request
+                    .request_uri()
+                    .and_then(Result::ok)
                     .and_then(|u| u.as_sip().map(|s| s.host.to_string()))
             })
             .unwrap_or_default();
-        let (Some(request), Some(target)) = (self.tl.request(tx).cloned(), self.tl.target(tx))
-        else {
-            return;
-        };
-        self.purposes.remove(&tx);
         let retried = self
             .auth
             .authorize(&request, challenge, &self.config.credentials, &server)
@@ -1841,10 +1867,9 @@ impl UaCore {
                     .map(|k| (k, retry))
                     .map_err(|e| e.to_string())
             });
-        let code = challenge.status().map_or(0, |s| s.code());
         match retried {
             Ok((new_tx, retry)) => {
-                self.purposes.insert(new_tx, purpose.clone());
+                self.track(new_tx, purpose.clone());
                 let call = match &purpose {
                     Purpose::Invite(k) | Purpose::ReInvite(k) => Some(*k),
                     Purpose::Refer { call, .. } => Some(*call),
@@ -1878,31 +1903,48 @@ impl UaCore {
                     }
                 }
             }
-            Err(why) => match purpose {
-                Purpose::Invite(k) => {
-                    self.set_state(
-                        now,
-                        k,
-                        CallState::Ended,
-                        Some(EndReason::AuthFailed(why)),
-                        Some(challenge.clone()),
-                    );
-                }
-                Purpose::ReInvite(k) => {
-                    if let Some(c) = self.calls.get_mut(&k) {
-                        c.reinvite = None;
-                        if let Some(s) = &mut c.sdp {
-                            s.cancel_offer();
-                        }
+            Err(why) => self.challenge_failed(now, purpose, why, challenge),
+        }
+    }
+
+    /// A 401/407 we cannot answer ends what the request was for, with the reason.
+    fn challenge_failed(
+        &mut self,
+        now: Instant,
+        purpose: Purpose,
+        why: String,
+        challenge: &SipMessage,
+    ) {
+        let code = challenge.status().map_or(0, |s| s.code());
+        match purpose {
+            Purpose::Invite(k) => {
+                self.set_state(
+                    now,
+                    k,
+                    CallState::Ended,
+                    Some(EndReason::AuthFailed(why)),
+                    Some(challenge.clone()),
+                );
+            }
+            Purpose::ReInvite(k) => {
+                if let Some(c) = self.calls.get_mut(&k) {
+                    c.reinvite = None;
+                    if let Some(s) = &mut c.sdp {
+                        s.cancel_offer();
                     }
                 }
-                Purpose::Refer { call, .. } => self.emit(CoreEvent::TransferResult {
+            }
+            Purpose::Refer { call, .. } => {
+                if let Some(c) = self.calls.get_mut(&call) {
+                    c.transfer = None;
+                }
+                self.emit(CoreEvent::TransferResult {
                     call,
                     success: false,
-                }),
-                Purpose::Message(id) => self.emit(CoreEvent::MessageResult { id, status: code }),
-                Purpose::Register | Purpose::Bye | Purpose::Notify => {}
-            },
+                });
+            }
+            Purpose::Message(id) => self.emit(CoreEvent::MessageResult { id, status: code }),
+            Purpose::Register | Purpose::Bye | Purpose::Notify => {}
         }
     }
 
@@ -1979,7 +2021,7 @@ impl UaCore {
                 if let Ok(bye) = d.request(Method::Bye).and_then(|b| Ok(b.build()?))
                     && let Ok(t) = self.tl.send_request(now, bye, target)
                 {
-                    self.purposes.insert(t, Purpose::Bye);
+                    self.track(t, Purpose::Bye);
                 }
             }
             return;
@@ -2698,7 +2740,7 @@ impl UaCore {
         };
         let target = self.dialog_target(&self.calls[&key]);
         if let Ok(t) = self.tl.send_request(now, notify, target) {
-            self.purposes.insert(t, Purpose::Notify);
+            self.track(t, Purpose::Notify);
         }
     }
 }

@@ -308,3 +308,131 @@ fn attended_transfer_outcome_comes_from_the_notify_sipfrag() {
         }
     )));
 }
+
+/// Regression (voip-bugs.md, interop A 15:59): over TCP/TLS the challenged transaction
+/// is gone by the time its 401/407 reaches the core (Timer D and K are zero on reliable
+/// transports), and the INVITE was never re-sent: the call hung in DIALING. INVITE,
+/// MESSAGE and BYE over TCP are all re-sent with credentials now.
+#[test]
+fn challenges_over_tcp_are_answered_although_the_transaction_ended() {
+    let mut cm = CredentialsManager::new();
+    cm.add("bob", "secret", None, None, None).unwrap();
+    let mut cfg = CoreConfig::peer_to_peer("bob", IpAddr::V4(Ipv4Addr::LOCALHOST), 5064);
+    cfg.credentials = cm;
+    cfg.transport = sip_transport::TransportMode::Tcp;
+    let mut core = UaCore::new(cfg);
+    let tcp = voip::transaction::Target::tcp(ALICE.parse().unwrap());
+    let now = Instant::now();
+    let challenge = "Proxy-Authenticate: Digest realm=\"127.0.0.1\", nonce=\"n1\", qop=\"auth\"\n";
+
+    let call = core
+        .call(now, "sip:alice@127.0.0.1:5062;transport=tcp", 30000, &[])
+        .unwrap();
+    let inv = only(sent(&mut core), Method::Invite);
+    core.handle_incoming(
+        now,
+        respond(
+            &inv,
+            "407 Proxy Authentication Required",
+            Some("x1"),
+            challenge,
+            "",
+        ),
+        tcp,
+    );
+    let out = sent(&mut core);
+    let again = only(out, Method::Invite);
+    assert!(
+        again.proxy_authorization().next().is_some(),
+        "re-sent with credentials"
+    );
+    assert_eq!(again.cseq().unwrap().seq, inv.cseq().unwrap().seq + 1);
+    assert_eq!(core.call_state(call), Some(CallState::Dialing));
+    core.handle_incoming(
+        now,
+        respond(
+            &again,
+            "200 OK",
+            Some("a2"),
+            "Contact: <sip:alice@127.0.0.1:5062;transport=tcp>\n",
+            OFFER,
+        ),
+        tcp,
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Answered));
+    sent(&mut core);
+    events(&mut core);
+
+    let id = core
+        .message(
+            now,
+            "sip:alice@127.0.0.1:5062;transport=tcp",
+            "hi",
+            "text/plain",
+        )
+        .unwrap();
+    let m = only(sent(&mut core), Method::Message);
+    core.handle_incoming(
+        now,
+        respond(&m, "407 Proxy Auth", Some("x2"), challenge, ""),
+        tcp,
+    );
+    let m2 = only(sent(&mut core), Method::Message);
+    assert!(m2.proxy_authorization().next().is_some());
+    core.handle_incoming(now, respond(&m2, "200 OK", Some("x2"), "", ""), tcp);
+    assert!(
+        events(&mut core)
+            .iter()
+            .any(|e| matches!(e, CoreEvent::MessageResult { id: i, status: 200 } if *i == id))
+    );
+
+    core.hangup(now, call).unwrap();
+    let bye = only(sent(&mut core), Method::Bye);
+    core.handle_incoming(
+        now,
+        respond(&bye, "407 Proxy Auth", Some("a2"), challenge, ""),
+        tcp,
+    );
+    let bye2 = only(sent(&mut core), Method::Bye);
+    assert!(bye2.proxy_authorization().next().is_some());
+    assert_eq!(bye2.cseq().unwrap().seq, bye.cseq().unwrap().seq + 1);
+}
+
+/// A challenge that cannot be answered (no credentials) ends the call at once with the
+/// reason, over TCP too: never a call stuck in DIALING.
+#[test]
+fn an_unanswerable_challenge_over_tcp_ends_the_call() {
+    let mut cfg = CoreConfig::peer_to_peer("bob", IpAddr::V4(Ipv4Addr::LOCALHOST), 5064);
+    cfg.transport = sip_transport::TransportMode::Tcp;
+    let mut core = UaCore::new(cfg);
+    let tcp = voip::transaction::Target::tcp(ALICE.parse().unwrap());
+    let now = Instant::now();
+    let call = core
+        .call(now, "sip:alice@127.0.0.1:5062;transport=tcp", 30000, &[])
+        .unwrap();
+    let inv = only(sent(&mut core), Method::Invite);
+    core.handle_incoming(
+        now,
+        respond(
+            &inv,
+            "407 Proxy Authentication Required",
+            Some("x1"),
+            "Proxy-Authenticate: Digest realm=\"elsewhere\", nonce=\"n1\"\n",
+            "",
+        ),
+        tcp,
+    );
+    assert!(
+        sent(&mut core)
+            .iter()
+            .all(|m| m.method() != Some(Method::Invite))
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    assert!(events(&mut core).iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            reason: Some(EndReason::AuthFailed(_)),
+            ..
+        }
+    )));
+}

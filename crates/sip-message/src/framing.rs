@@ -5,7 +5,7 @@
 //! streams ([`message_length`]): on a stream it reports "need more bytes" instead of failing.
 
 use crate::error::{Error, Result};
-use crate::header_name::{HeaderName, NameId};
+use crate::header_name::{HOT, HOT_SLOTS, HeaderName, NO_SLOT, NameId};
 use crate::limits::ParseLimits;
 use crate::scan;
 use smallvec::SmallVec;
@@ -22,6 +22,10 @@ pub(crate) struct HeaderEntry {
 
 /// Header index: inline for typical messages, so parsing them does not allocate.
 pub(crate) type HeaderIndex = SmallVec<[HeaderEntry; 24]>;
+
+/// Index in the [`HeaderIndex`] of the first field of each of the headers
+/// `header_name::HOT` lists (`NO_SLOT`: none among the first 255 fields).
+pub(crate) type HotIndex = [u8; HOT_SLOTS];
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Line {
@@ -72,7 +76,8 @@ pub fn keepalive_len(buf: &[u8]) -> usize {
 /// ```
 pub fn message_length(buf: &[u8], limits: &ParseLimits) -> Result<Option<usize>> {
     let mut idx = HeaderIndex::new();
-    let Some(head) = scan_head(buf, limits, &mut idx)? else {
+    let mut hot = [NO_SLOT; HOT_SLOTS];
+    let Some(head) = scan_head(buf, limits, &mut idx, &mut hot)? else {
         return Ok(None);
     };
     let Some(len) = head.content_length else {
@@ -97,8 +102,10 @@ pub(crate) fn scan_head(
     buf: &[u8],
     limits: &ParseLimits,
     headers: &mut HeaderIndex,
+    hot: &mut HotIndex,
 ) -> Result<Option<Head>> {
     headers.clear();
+    *hot = [NO_SLOT; HOT_SLOTS];
     // Offsets are stored as u32: whatever the configured limit, nothing past 4 GiB is read.
     let buf = &buf[..buf.len().min(u32::MAX as usize)];
     let start = keepalive_len(buf);
@@ -251,6 +258,12 @@ pub(crate) fn scan_head(
                 offset: pos,
                 limit: limits.max_headers,
             });
+        }
+        if let Some(first) = hot.get_mut(usize::from(HOT[usize::from(id)]))
+            && *first == NO_SLOT
+        {
+            // Past 255 fields the slot stays empty and readers walk the index.
+            *first = u8::try_from(headers.len()).unwrap_or(NO_SLOT);
         }
         if id == cl_id {
             if cl_at.is_none() {

@@ -38,6 +38,7 @@ macro_rules! header_names {
 
         #[repr(u8)]
         #[allow(dead_code, clippy::enum_variant_names)]
+        #[derive(Clone, Copy)]
         enum Id { $( $variant, )+ }
 
         impl HeaderName {
@@ -215,6 +216,40 @@ pub(crate) fn lookup_line(buf: &[u8], pos: usize) -> Option<(NameId, usize)> {
         slot = (slot + 1) & (SLOTS - 1);
     }
 }
+
+/// Headers whose first field the framing pass remembers, so their typed accessors find it
+/// without walking the header index: the ones a UA reads on nearly every message.
+const HOT_NAMES: [Id; HOT_SLOTS] = [
+    Id::Via,
+    Id::From,
+    Id::To,
+    Id::CallId,
+    Id::CSeq,
+    Id::Contact,
+    Id::ContentType,
+    Id::MaxForwards,
+    Id::Authorization,
+    Id::WwwAuthenticate,
+    Id::ProxyAuthenticate,
+    Id::ProxyAuthorization,
+];
+
+/// Number of remembered headers.
+pub(crate) const HOT_SLOTS: usize = 12;
+
+/// Marks an empty slot (and an index the slots cannot hold).
+pub(crate) const NO_SLOT: u8 = u8::MAX;
+
+/// Slot of each name id in `HOT_NAMES`, or `NO_SLOT`.
+pub(crate) static HOT: [u8; 256] = {
+    let mut t = [NO_SLOT; 256];
+    let mut i = 0;
+    while i < HOT_SLOTS {
+        t[HOT_NAMES[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
 
 /// Each spelling in lower case as little-endian 8-byte words, zero-padded.
 const fn build_words() -> [[u64; MAX_NAME / 8]; ENTRIES.len()] {

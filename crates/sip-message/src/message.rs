@@ -1,8 +1,8 @@
 //! [`SipMessage`]: a parsed request or response over the received bytes.
 
 use crate::error::{Error, Result};
-use crate::framing::{self, HeaderEntry, HeaderIndex, Line};
-use crate::header_name::{HeaderName, NameId, OtherHeaderName};
+use crate::framing::{self, HeaderEntry, HeaderIndex, HotIndex, Line};
+use crate::header_name::{HOT, HOT_SLOTS, HeaderName, NO_SLOT, NameId, OtherHeaderName};
 use crate::headers::auth::parse_auth;
 use crate::headers::misc::{
     parse_call_id, simple_call_id, simple_cseq, parse_cseq, parse_media_type, parse_number, parse_token, parse_token_params,
@@ -31,6 +31,7 @@ pub struct SipMessage {
     start: u32,
     line: Line,
     headers: HeaderIndex,
+    hot: HotIndex,
     headers_end: u32,
     body_start: u32,
     content_length: Option<u32>,
@@ -335,7 +336,8 @@ impl SipMessage {
             });
         }
         let mut headers = HeaderIndex::new();
-        let Some(head) = framing::scan_head(&input, limits, &mut headers)? else {
+        let mut hot = [NO_SLOT; HOT_SLOTS];
+        let Some(head) = framing::scan_head(&input, limits, &mut headers, &mut hot)? else {
             return Err(Error::syntax(
                 "message",
                 input.len(),
@@ -368,6 +370,7 @@ impl SipMessage {
             start: head.start as u32,
             line: head.line,
             headers,
+            hot,
             headers_end: head.headers_end as u32,
             body_start: head.body_start as u32,
             content_length: head.content_length.map(|l| l as u32),
@@ -525,14 +528,26 @@ impl SipMessage {
         self.headers.len()
     }
 
+    /// Index of the first field called `id`, at or after which [`Values`] starts looking.
+    #[inline]
+    fn first_index(&self, id: NameId) -> Option<usize> {
+        if let Some(&i) = self.hot.get(usize::from(HOT[usize::from(id)])) {
+            if i != NO_SLOT {
+                return Some(usize::from(i));
+            }
+            if self.headers.len() <= usize::from(NO_SLOT) {
+                return None;
+            }
+        }
+        self.headers.iter().position(|h| h.id == id)
+    }
+
     fn first(&self, name: HeaderName) -> Option<(&[u8], usize)> {
-        let id = name.id();
-        self.headers.iter().find(|h| h.id == id).map(|h| {
-            (
-                &self.buf[h.value_start as usize..h.value_end as usize],
-                h.value_start as usize,
-            )
-        })
+        let h = self.headers.get(self.first_index(name.id())?)?;
+        Some((
+            &self.buf[h.value_start as usize..h.value_end as usize],
+            h.value_start as usize,
+        ))
     }
 
     fn missing(&self, name: &'static str) -> Error {
@@ -548,10 +563,11 @@ impl SipMessage {
         context: &'static str,
         parse: fn(&mut Cursor<'m>, &'m Bytes) -> Result<T>,
     ) -> Values<'m, T> {
+        let id = name.id();
         Values {
             msg: self,
-            id: name.id(),
-            idx: 0,
+            id,
+            idx: self.first_index(id).unwrap_or(self.headers.len()),
             cur: None,
             context,
             parse,
@@ -1026,5 +1042,42 @@ impl PartialEq for SipMessage {
     /// Byte equality of the wire form.
     fn eq(&self, other: &Self) -> bool {
         self.as_bytes() == other.as_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The framing pass remembers where the first Via, Call-ID, ... are only among the first
+    /// 255 fields; past that the accessors walk the index.
+    #[test]
+    fn headers_after_the_first_255_fields_are_found() {
+        for filler in [0usize, 10, 254, 255, 300] {
+            let mut m = String::from("OPTIONS sip:a@127.0.0.1 SIP/2.0\r\n");
+            for i in 0..filler {
+                m.push_str(&format!("X-F{i}: {i}\r\n"));
+            }
+            m.push_str(
+                "Via: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK1\r\nVia: SIP/2.0/UDP 127.0.0.2\r\n\
+                 Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nFrom: <sip:a@127.0.0.1>;tag=f\r\n\
+                 To: <sip:b@127.0.0.1>\r\nContact: <sip:a@127.0.0.1>, <sip:b@127.0.0.1>\r\n\r\n",
+            );
+            let limits = ParseLimits {
+                max_headers: 1000,
+                ..ParseLimits::default()
+            };
+            let msg =
+                SipMessage::parse_with(Bytes::from(m), &limits, Framing::Datagram).unwrap();
+            assert_eq!(msg.via().unwrap().branch(), Some("z9hG4bK1"), "{filler}");
+            assert_eq!(msg.vias().count(), 2);
+            assert_eq!(msg.call_id().unwrap(), "c1");
+            assert_eq!(msg.cseq().unwrap().seq, 1);
+            assert_eq!(msg.from_tag(), Some("f"));
+            assert_eq!(msg.to_tag(), None);
+            assert_eq!(msg.contacts().count(), 2);
+            assert!(msg.content_type().is_none());
+            assert_eq!(msg.www_authenticate().count(), 0);
+        }
     }
 }

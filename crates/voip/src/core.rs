@@ -466,6 +466,10 @@ struct Call {
     /// A BYE built while `ack_pending`: sent when the ACK arrives, or when the 2xx's
     /// retransmissions give up (NoAck), or at the latest when the call is forgotten.
     deferred_bye: Option<(SipMessage, Target)>,
+    /// We sent a REFER in this dialog: its implicit subscription (RFC 3515 §2.4.4) is a
+    /// dialog usage of its own that may outlive the call (RFC 5057), so its NOTIFYs are
+    /// answered 200 even after the call ended.
+    refer_sent: bool,
 }
 
 /// The sans-IO user agent; see the [module documentation](self).
@@ -1123,6 +1127,7 @@ impl UaCore {
                 ended_at: None,
                 ack_pending: false,
                 deferred_bye: None,
+                refer_sent: false,
             },
         );
         Ok(key)
@@ -1423,6 +1428,7 @@ impl UaCore {
             .header(&HeaderName::ReferredBy, local)
             .build()?;
         call.transfer = Some(blind);
+        call.refer_sent = true;
         let target = self.dialog_target(&self.calls[&key]);
         let tx = self.tl.send_request(now, refer, target)?;
         self.track(tx, Purpose::Refer { call: key, blind });
@@ -2222,6 +2228,14 @@ fn info_dtmf(msg: &SipMessage) -> Option<char> {
     }
 }
 
+/// Whether a NOTIFY belongs to a REFER subscription (`Event: refer`, maybe `;id=`).
+fn is_refer_event(msg: &SipMessage) -> bool {
+    msg.header_str(&HeaderName::Event).is_some_and(|e| {
+        let package = e.split(';').next().unwrap_or("").trim();
+        package.eq_ignore_ascii_case("refer")
+    })
+}
+
 /// An SDP answer in a provisional response (early media).
 fn early_answer(call: &mut Call, msg: &SipMessage) -> Option<NegotiatedMedia> {
     if !msg.has_sdp() {
@@ -2430,6 +2444,7 @@ impl UaCore {
                 ended_at: None,
                 ack_pending: false,
                 deferred_bye: None,
+                refer_sent: false,
             },
         );
         self.emit(CoreEvent::IncomingCall {
@@ -2510,6 +2525,20 @@ impl UaCore {
             return;
         };
         let tag = call.local_tag.clone();
+        let refer_notify = method == Method::Notify && call.refer_sent && is_refer_event(&msg);
+        if refer_notify
+            && (call.state == CallState::Ended
+                || call
+                    .dialog
+                    .as_ref()
+                    .is_some_and(|d| d.state() == crate::dialog::DialogState::Terminated))
+        {
+            // The call is over but the subscription of our REFER is not: acknowledge its
+            // NOTIFYs (a 481 would kill the subscription from the transferee's view).
+            let r = uas_response(&msg, SipStatus::OK, &tag, None).build();
+            self.respond(now, tx, r);
+            return;
+        }
         let checked = match &mut call.dialog {
             Some(d) => d.receive_request(&msg),
             None => Err(crate::dialog::DialogError::Mismatch),
@@ -2627,9 +2656,7 @@ impl UaCore {
     }
 
     fn on_notify(&mut self, now: Instant, key: CallKey, msg: &SipMessage) {
-        let is_refer = msg
-            .header_str(&HeaderName::Event)
-            .is_some_and(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+        let is_refer = is_refer_event(msg);
         let Some(call) = self.calls.get_mut(&key) else {
             return;
         };

@@ -436,3 +436,65 @@ fn an_unanswerable_challenge_over_tcp_ends_the_call() {
         }
     )));
 }
+
+/// Regression (voip-bugs.md, interop B 16:10): after a blind transfer the call ends at
+/// the REFER's 202, but the transferee's NOTIFYs of the refer subscription keep coming
+/// (RFC 3515 §2.4.4; the subscription outlives the call, RFC 5057). They got 481; now
+/// 200. Other requests in the ended dialog still get 481.
+#[test]
+fn refer_notifies_after_a_blind_transfer_are_acknowledged() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, tag) = answered(&mut core, now, "t1");
+    core.transfer(now, call, "sip:carol@127.0.0.1:5066", true)
+        .unwrap();
+    let refer = only(sent(&mut core), Method::Refer);
+    core.handle_incoming(
+        now,
+        respond(&refer, "202 Accepted", Some("at"), "", ""),
+        alice(),
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    only(sent(&mut core), Method::Bye);
+    events(&mut core);
+    for (cseq, state, frag) in [
+        (11, "active;expires=60", "SIP/2.0 100 Trying\r\n"),
+        (12, "terminated;reason=noresource", "SIP/2.0 200 OK\r\n"),
+    ] {
+        core.handle_incoming(now, notify(&tag, cseq, state, frag), alice());
+        let out = sent(&mut core);
+        assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [200], "{frag}");
+        assert_eq!(out[0].to_tag(), Some(tag.as_str()));
+    }
+    assert!(
+        events(&mut core).is_empty(),
+        "the call is over: no outcome to report"
+    );
+    // Not the refer subscription: the dialog is gone.
+    core.handle_incoming(
+        now,
+        in_dialog("NOTIFY", "t1", &tag, 13, "", "Event: dialog\n"),
+        alice(),
+    );
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [481]);
+    core.handle_incoming(now, in_dialog("INFO", "t1", &tag, 14, "", ""), alice());
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [481]);
+
+    // A call that never sent a REFER: its NOTIFYs are not ours to acknowledge.
+    let (other, tag2) = answered(&mut core, now, "t2");
+    core.hangup(now, other).unwrap();
+    sent(&mut core);
+    core.handle_incoming(
+        now,
+        in_dialog(
+            "NOTIFY",
+            "t2",
+            &tag2,
+            11,
+            "SIP/2.0 200 OK\r\n",
+            "Event: refer\nSubscription-State: terminated\nContent-Type: message/sipfrag\n",
+        ),
+        alice(),
+    );
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [481]);
+}

@@ -55,6 +55,10 @@ pub(crate) struct LoadArgs {
     /// Soak: seconds each call lasts.
     #[arg(long, value_name = "SECS", default_value_t = 2.0)]
     hold: f64,
+    /// Call this SIP URI (another implementation's answering phone, e.g. pyVoIP) instead
+    /// of a callee phone of our own; only our callers are measured.
+    #[arg(long, value_name = "URI", conflicts_with_all = ["soak", "uas"])]
+    target: Option<String>,
     /// Only answer: an auto-answering phone on --bind (for SIPp as the load source).
     #[arg(long)]
     uas: bool,
@@ -189,7 +193,8 @@ fn seconds(flag: &str, v: f64) -> Result<Duration, Failure> {
 /// One caller/callee pair and the callee's handler.
 struct Pair {
     caller: Arc<VoipPhone>,
-    callee: Arc<VoipPhone>,
+    /// `None` with `--target`.
+    callee: Option<Arc<VoipPhone>>,
     callee_uri: String,
     handler: Arc<AutoAnswer>,
 }
@@ -223,22 +228,28 @@ async fn start_pairs(
         });
         let (cl, ch) = rtp_range(args.rtp_base, 2 * k, per_phone)?;
         let (al, ah) = rtp_range(args.rtp_base, 2 * k + 1, per_phone)?;
-        let callee = VoipPhoneParameter::builder(format!("callee{k}"))
-            .bind(lo)
-            .rtp_ports(cl, ch)
-            .call_handler(Answerer(handler.clone()))
-            .build()?;
         let caller = VoipPhoneParameter::builder(format!("caller{k}"))
             .bind(lo)
             .rtp_ports(al, ah)
             .build()?;
-        let callee = Arc::new(VoipPhone::new(callee)?);
         let caller = Arc::new(VoipPhone::new(caller)?);
-        callee.start().await?;
         caller.start().await?;
-        let callee_uri = callee
-            .sip_uri()
-            .ok_or_else(|| Failure::failed("callee has no address"))?;
+        let (callee, callee_uri) = match &args.target {
+            Some(uri) => (None, uri.clone()),
+            None => {
+                let callee = VoipPhoneParameter::builder(format!("callee{k}"))
+                    .bind(lo)
+                    .rtp_ports(cl, ch)
+                    .call_handler(Answerer(handler.clone()))
+                    .build()?;
+                let callee = Arc::new(VoipPhone::new(callee)?);
+                callee.start().await?;
+                let uri = callee
+                    .sip_uri()
+                    .ok_or_else(|| Failure::failed("callee has no address"))?;
+                (Some(callee), uri)
+            }
+        };
         out.push(Pair {
             caller,
             callee,
@@ -450,7 +461,9 @@ pub(crate) async fn run(args: LoadArgs) -> Result<(), Failure> {
         .sum();
     for p in pairs.iter() {
         p.caller.stop().await;
-        p.callee.stop().await;
+        if let Some(c) = &p.callee {
+            c.stop().await;
+        }
     }
     let cpu_total = procfs::cpu() - cpu0;
     let peak = procfs::peak_rss();
@@ -669,7 +682,9 @@ async fn soak(args: LoadArgs) -> Result<(), Failure> {
     while Instant::now() < end {
         tokio::time::sleep(Duration::from_secs(1)).await;
         peak_active = peak_active.max(lock(&live).len());
-        if warm.is_none() && t0.elapsed() > hold * 3 {
+        // The warm level: once ended calls have started to expire (the core remembers an
+        // ended call 32 s for late retransmissions), or a third into a short soak.
+        if warm.is_none() && t0.elapsed() > (hold * 3 + Duration::from_secs(35)).min(run / 3) {
             warm = Some(levels());
         }
         if !args.json {
@@ -732,7 +747,9 @@ async fn soak(args: LoadArgs) -> Result<(), Failure> {
         .collect();
     for p in pairs.iter() {
         p.caller.stop().await;
-        p.callee.stop().await;
+        if let Some(c) = &p.callee {
+            c.stop().await;
+        }
     }
     let report = json!({
         "soak_minutes": minutes,

@@ -395,3 +395,27 @@ async fn baresip_message(ctx: &mut Ctx) -> Result<String> {
     bob.stop().await;
     Ok(format!("delivered (2xx); baresip printed {line:?}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tone_checks_tell_unbroken_from_total_and_wrong_levels() {
+        let mut s = audio::tone_i16(OUR_HZ, OUR_DBFS, 1.0);
+        s.extend(vec![0i16; 800]);
+        s.extend(audio::tone_i16(OUR_HZ, OUR_DBFS, 1.0));
+        let found = find_tone(&s, OUR_HZ, OUR_DBFS);
+        assert!((found.seconds - 1.0).abs() < 0.05, "{found:?}");
+        assert!((found.total - 2.0).abs() < 0.1, "{found:?}");
+        assert!((found.level_dbfs - OUR_DBFS).abs() < 0.5, "{found:?}");
+        assert!(expect_tone("x", &s, OUR_HZ, OUR_DBFS, 1.5).is_err());
+        assert!(expect_tone_gappy("x", &s, OUR_HZ, OUR_DBFS, 0.5, 1.5).is_ok());
+        // The right tone 12 dB too quiet, or another frequency, is not our tone.
+        let quiet = audio::tone_i16(OUR_HZ, OUR_DBFS - 12.0, 2.0);
+        assert!(expect_tone("x", &quiet, OUR_HZ, OUR_DBFS, 0.5).is_err());
+        let other = audio::tone_i16(600.0, OUR_DBFS, 2.0);
+        assert!(expect_tone("x", &other, OUR_HZ, OUR_DBFS, 0.5).is_err());
+        assert!(expect_tone("x", &[], OUR_HZ, OUR_DBFS, 0.5).is_err());
+    }
+}

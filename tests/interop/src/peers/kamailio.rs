@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 
 use super::tls::TestPki;
-use super::{Process, command_output, wait_sip_udp, wait_tcp_listening};
+use super::{Process, command_output, wait_sip_udp_from, wait_tcp_listening};
 use crate::scenarios::Ctx;
 
 /// The test accounts of `kamailio.cfg` (user, password).
@@ -106,6 +106,7 @@ impl Kamailio {
             let p = TestPki::create(&run_dir.join("pki"))?;
             let tport = ctx.ports.port()?;
             ctx.peer_port(tport);
+            ctx.decode_tls(tport);
             let tls_cfg = run_dir.join("tls.cfg");
             std::fs::write(
                 &tls_cfg,
@@ -127,10 +128,12 @@ impl Kamailio {
             tls_port = Some(tport);
             pki = Some(p);
         }
+        let probe = ctx.ports.port()?;
+        ctx.peer_port(probe);
         let mut process = Process::spawn(&ctx.log_dir, name, cmd)?;
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let ready = async {
-            wait_sip_udp(addr, Duration::from_secs(10)).await?;
+            wait_sip_udp_from(addr, probe, Duration::from_secs(10)).await?;
             wait_tcp_listening(addr, Duration::from_secs(5)).await?;
             if let Some(t) = tls_port {
                 wait_tcp_listening(

@@ -221,9 +221,22 @@ pub(crate) async fn wait_tcp_listening(addr: SocketAddr, limit: Duration) -> Res
     .await
 }
 
-/// Waits until a SIP server at `addr` (UDP) answers an OPTIONS with any response.
+/// Waits until a SIP server at `addr` (UDP) answers an OPTIONS with any response (sent
+/// from an ephemeral port: the capture check counts such probes as ours; prefer
+/// [`wait_sip_udp_from`] with a declared peer port).
 pub(crate) async fn wait_sip_udp(addr: SocketAddr, limit: Duration) -> Result<()> {
-    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await?;
+    wait_sip_udp_from(addr, 0, limit).await
+}
+
+/// Waits until a SIP server at `addr` (UDP) answers an OPTIONS (sent from `from_port`;
+/// declare it a peer port so the capture check does not count the probe as ours) with
+/// any response.
+pub(crate) async fn wait_sip_udp_from(
+    addr: SocketAddr,
+    from_port: u16,
+    limit: Duration,
+) -> Result<()> {
+    let sock = tokio::net::UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], from_port))).await?;
     let local = sock.local_addr()?;
     let deadline = Instant::now() + limit;
     let mut n = 0u32;

@@ -32,6 +32,9 @@ pub(crate) struct PortRoles {
     pub(crate) peers: BTreeSet<u16>,
     /// Ports to dissect as SIP (besides 5060).
     pub(crate) sip: BTreeSet<u16>,
+    /// TCP ports carrying TLS (dissected as TLS, never as SIP: without the keys the
+    /// records would show as bogus SIP continuations).
+    pub(crate) tls: BTreeSet<u16>,
 }
 
 impl PortRoles {
@@ -115,8 +118,14 @@ fn decode_args(roles: &PortRoles) -> Vec<String> {
     for p in roles.sip.iter().filter(|p| **p != 5060) {
         args.push("-d".to_owned());
         args.push(format!("udp.port=={p},sip"));
+        if !roles.tls.contains(p) {
+            args.push("-d".to_owned());
+            args.push(format!("tcp.port=={p},sip"));
+        }
+    }
+    for p in &roles.tls {
         args.push("-d".to_owned());
-        args.push(format!("tcp.port=={p},sip"));
+        args.push(format!("tcp.port=={p},tls"));
     }
     args
 }

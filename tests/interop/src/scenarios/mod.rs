@@ -136,6 +136,11 @@ impl Ctx {
         self.roles.sip.insert(port);
     }
 
+    /// Asks tshark to dissect this TCP port as TLS (not SIP).
+    pub(crate) fn decode_tls(&mut self, port: u16) {
+        self.roles.tls.insert(port);
+    }
+
     /// A path in the log directory.
     #[allow(dead_code)]
     pub(crate) fn log_path(&self, file: &str) -> PathBuf {

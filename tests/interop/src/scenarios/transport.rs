@@ -77,6 +77,9 @@ async fn over(ctx: &mut Ctx, mode: TransportMode) -> Result<String> {
             .tls_identity(&pki.cert_file, &pki.key_file);
     }
     let phone = ctx.start_phone(params).await?;
+    if tls {
+        ctx.decode_tls(phone.local_addr().context("not started")?.port());
+    }
     let binding = kam
         .wait_bindings("alice", 1, Duration::from_secs(3))
         .await?;

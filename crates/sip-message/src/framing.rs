@@ -428,10 +428,7 @@ fn parse_start_line(buf: &[u8], start: usize, end: usize) -> Result<Line> {
             "a Request-URI starting with a scheme",
         ));
     }
-    p += line[p..]
-        .iter()
-        .position(|&b| b <= b' ' || b == 0x7f)
-        .unwrap_or(line.len() - p);
+    p += scan::uri_len(&line[p..]);
     let ue = p;
     if memchr::memchr(b':', &line[us..ue]).is_none() {
         return Err(Error::syntax(

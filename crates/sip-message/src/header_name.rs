@@ -157,12 +157,12 @@ const MAX_NAME: usize = 32;
 #[inline]
 pub(crate) fn lookup_line(buf: &[u8], pos: usize) -> Option<(NameId, usize)> {
     use crate::scan::{first_below, first_eq, word_at};
-    const FOLD: u64 = 0x2020_2020_2020_2020;
-    let mut w = [0u64; MAX_NAME / 8];
-    let mut n = None;
-    for (k, slot) in w.iter_mut().enumerate() {
+    let mut k = 0;
+    let n = loop {
+        if k == MAX_NAME / 8 {
+            return None;
+        }
         let v = word_at(buf, pos + 8 * k)?;
-        *slot = v;
         let colon = first_eq(v, b':');
         // A control byte (LF, CR, ...) or space before the colon: not the simple form.
         let stop = first_below(v, 0x21);
@@ -170,51 +170,49 @@ pub(crate) fn lookup_line(buf: &[u8], pos: usize) -> Option<(NameId, usize)> {
             if stop != 0 && stop.trailing_zeros() < colon.trailing_zeros() {
                 return None;
             }
-            n = Some(8 * k + (colon.trailing_zeros() / 8) as usize);
-            break;
+            break 8 * k + (colon.trailing_zeros() / 8) as usize;
         }
         if stop != 0 {
             return None;
         }
-    }
-    let n = n?;
+        k += 1;
+    };
     if n == 0 {
         return None;
     }
-    // Zero the bytes after the name in its last word.
-    let last = (n - 1) / 8;
-    let keep = n - 8 * last;
-    if keep < 8 {
-        w[last] &= (1u64 << (8 * keep)) - 1;
-    }
-    let name = &buf[pos..pos + n];
-    let mut slot = hash(name) as usize & (SLOTS - 1);
+    let mut slot = hash(&buf[pos..pos + n]) as usize & (SLOTS - 1);
     loop {
         let e = usize::from(LOOKUP[slot]);
         if e == usize::from(OTHER) {
             return None;
         }
-        // The bytes before the colon are all at least 0x21 (checked above), and for those
-        // `| 0x20` equals a table byte (a lower-case letter, digit or '-') exactly when the
-        // byte is that letter in either case, or that digit or '-'.
-        if usize::from(LENS[e]) == n
-            && w[..=last]
-                .iter()
-                .zip(&WORDS[e])
-                .enumerate()
-                .all(|(i, (v, t))| {
-                    let fold = if i == last && keep < 8 {
-                        FOLD & ((1u64 << (8 * keep)) - 1)
-                    } else {
-                        FOLD
-                    };
-                    v | fold == *t
-                })
-        {
+        if usize::from(LENS[e]) == n && line_name_eq(buf, pos, n, &WORDS[e]) {
             return Some((ENTRIES[e].1, n));
         }
         slot = (slot + 1) & (SLOTS - 1);
     }
+}
+
+/// Whether the `n` bytes at `buf[pos..]`, all at least 0x21 and with whole words readable up
+/// to the one holding byte `n`, equal the table spelling `t`, ignoring case. For bytes of
+/// at least 0x21, `| 0x20` gives a table byte (a lower-case letter, digit or '-') exactly
+/// when the byte is that letter in either case, or that digit or '-'.
+#[inline]
+fn line_name_eq(buf: &[u8], pos: usize, n: usize, t: &[u64; MAX_NAME / 8]) -> bool {
+    const FOLD: u64 = 0x2020_2020_2020_2020;
+    let full = n / 8;
+    for (i, tw) in t.iter().enumerate().take(full) {
+        if crate::scan::word_at(buf, pos + 8 * i).unwrap_or(0) | FOLD != *tw {
+            return false;
+        }
+    }
+    let rem = n % 8;
+    if rem == 0 {
+        return true;
+    }
+    let mask = (1u64 << (8 * rem)) - 1;
+    (crate::scan::word_at(buf, pos + 8 * full).unwrap_or(0) | FOLD) & mask
+        == t.get(full).copied().unwrap_or(u64::MAX)
 }
 
 /// Headers whose first field the framing pass remembers, so their typed accessors find it

@@ -208,6 +208,26 @@ pub(crate) fn find_newline(buf: &[u8], from: usize) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// Length of the prefix of `s` without a control byte, space or DEL (a Request-URI), eight
+/// bytes at a time.
+pub(crate) fn uri_len(s: &[u8]) -> usize {
+    let mut chunks = s.chunks_exact(8);
+    let mut at = 0;
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        let (ctl, del) = (first_below(w, 0x21), first_eq(w, 0x7f));
+        if ctl | del != 0 {
+            return at + (ctl.trailing_zeros().min(del.trailing_zeros()) / 8) as usize;
+        }
+        at += 8;
+    }
+    at + chunks
+        .remainder()
+        .iter()
+        .position(|&b| b <= b' ' || b == 0x7f)
+        .unwrap_or(chunks.remainder().len())
+}
+
 /// Offset of the first `"` or `\\` in `s`, eight bytes at a time: quoted values (nonces,
 /// realms, display names) are 10-40 bytes, where a SIMD search's setup costs more than it
 /// saves.
@@ -585,6 +605,12 @@ mod tests {
             let expected = b.get(from..).and_then(|r| r.iter().position(|&c| c == b'\n')).map(|i| from + i);
             prop_assert_eq!(find_newline(b, from), expected);
             prop_assert_eq!(find_quote_end(b), b.iter().position(|&c| c == b'"' || c == b'\\'));
+        }
+
+        #[test]
+        fn uri_len_matches_a_byte_loop(s in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let expected = s.iter().position(|&b| b <= b' ' || b == 0x7f).unwrap_or(s.len());
+            prop_assert_eq!(uri_len(&s), expected);
         }
     }
 }

@@ -668,13 +668,7 @@ impl UaCore {
                 .get_mut(&call)
                 .is_some_and(|c| c.transfer_deadline.take().is_some());
             if waiting {
-                if let Some(c) = self.calls.get_mut(&call) {
-                    c.transfer = None;
-                }
-                self.emit(CoreEvent::TransferResult {
-                    call,
-                    success: false,
-                });
+                self.transfer_failed(call);
             }
         }
         while let Some(&(t, _)) = self.ended.front() {
@@ -770,6 +764,18 @@ impl UaCore {
             reason,
             message,
         });
+    }
+
+    /// Ends call `key` for `reason`; `message` is what caused it (the BYE, the failure
+    /// response), when there is one.
+    fn end_call(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        reason: EndReason,
+        message: Option<SipMessage>,
+    ) {
+        self.set_state(now, key, CallState::Ended, Some(reason), message);
     }
 
     // ----- addresses -----
@@ -1157,48 +1163,29 @@ impl UaCore {
     /// [`Error::InvalidState`] unless ringing; [`Error::Negotiation`] when no codec
     /// matches (the caller got `488` and the call ended).
     pub fn answer(&mut self, now: Instant, key: CallKey, rtp_port: u16) -> Result<()> {
-        self.require_state(key, &[CallState::Ringing], "answer")?;
-        let peer = self.calls[&key].peer.addr.ip();
-        let local = self.local_media(peer, rtp_port)?;
-        let contact = self.contact(peer)?;
+        let (local, contact) = self.prepare_answer(key, rtp_port, "answer")?;
         let call = self.call_mut(key)?;
-        call.rtp_port = rtp_port;
-        let mut sdp = SdpSession::new(local);
         let delayed = call.invite.body().is_empty();
         // After early media the 200 repeats the answer the 183 carried (RFC 3264: one
         // offer, one answer).
         let early = call.early_answer.take().zip(call.sdp.take());
-        let (body, media) = if let Some((answer, session)) = early {
-            sdp = session;
-            (answer, None)
+        let (sdp, body, media) = if let Some((answer, session)) = early {
+            (session, answer, None)
         } else if delayed {
-            (sdp.create_offer()?, None)
+            let mut sdp = SdpSession::new(local);
+            let offer = sdp.create_offer()?;
+            (sdp, offer, None)
         } else {
-            let offer = String::from_utf8_lossy(call.invite.body()).into_owned();
-            match sdp.receive_offer(&offer) {
-                Ok((answer, media)) => (answer, Some(media)),
-                Err(e) => {
-                    let status =
-                        SipStatus::new(e.status_code()).unwrap_or(SipStatus::NOT_ACCEPTABLE_HERE);
-                    let resp = uas_response(&call.invite, status, &call.local_tag, None).build()?;
-                    let tx = call.invite_tx;
-                    let _ = self.tl.respond(now, tx, resp);
-                    self.set_state(
-                        now,
-                        key,
-                        CallState::Ended,
-                        Some(EndReason::NotAcceptable),
-                        None,
-                    );
-                    return Err(e.into());
-                }
-            }
+            let (sdp, answer, media) = self.answer_offer(now, key, local)?;
+            (sdp, answer, Some(media))
         };
+        let call = self.call_mut(key)?;
         let ok = uas_response(&call.invite, SipStatus::OK, &call.local_tag, Some(&contact))
             .header(&HeaderName::Allow, ALLOWED_METHODS)
             .body("application/sdp", body)
             .build()?;
         let tx = call.invite_tx;
+        call.rtp_port = rtp_port;
         call.sdp = Some(sdp);
         call.offer_in_2xx = delayed;
         if let Some(d) = &mut call.dialog {
@@ -1223,31 +1210,17 @@ impl UaCore {
     /// [`Error::InvalidState`] unless ringing, or when the INVITE had no offer (delayed
     /// offer); a negotiation error (the caller then gets `488`).
     pub fn early_media(&mut self, now: Instant, key: CallKey, rtp_port: u16) -> Result<()> {
-        self.require_state(key, &[CallState::Ringing], "send early media for")?;
-        let peer = self.calls[&key].peer.addr.ip();
-        let local = self.local_media(peer, rtp_port)?;
-        let contact = self.contact(peer)?;
-        let call = self.call_mut(key)?;
+        let action = "send early media for";
+        let (local, contact) = self.prepare_answer(key, rtp_port, action)?;
+        let call = &self.calls[&key];
         if call.invite.body().is_empty() || call.early_answer.is_some() {
             return Err(Error::InvalidState {
                 state: call.state,
                 action: "send early media (no offer, or sent already) for",
             });
         }
-        let mut sdp = SdpSession::new(local);
-        let offer = String::from_utf8_lossy(call.invite.body()).into_owned();
-        let (answer, media) = match sdp.receive_offer(&offer) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = self.reject(
-                    now,
-                    key,
-                    SipStatus::new(e.status_code()).unwrap_or(SipStatus::NOT_ACCEPTABLE_HERE),
-                    "send early media for",
-                );
-                return Err(e.into());
-            }
-        };
+        let (sdp, answer, media) = self.answer_offer(now, key, local)?;
+        let call = self.call_mut(key)?;
         let progress = uas_response(
             &call.invite,
             SipStatus::SESSION_PROGRESS,
@@ -1264,6 +1237,45 @@ impl UaCore {
         self.tl.respond(now, tx, progress)?;
         self.emit(CoreEvent::MediaNegotiated { call: key, media });
         Ok(())
+    }
+
+    /// What [`answer`](Self::answer) and [`early_media`](Self::early_media) start with:
+    /// the call must be ringing; our media description (on `rtp_port`) and Contact for
+    /// the caller's address.
+    fn prepare_answer(
+        &self,
+        key: CallKey,
+        rtp_port: u16,
+        action: &'static str,
+    ) -> Result<(LocalMedia, Contact<'static>)> {
+        self.require_state(key, &[CallState::Ringing], action)?;
+        let peer = self.calls[&key].peer.addr.ip();
+        Ok((self.local_media(peer, rtp_port)?, self.contact(peer)?))
+    }
+
+    /// Answers the offer in ringing call `key`'s INVITE with `local`: the session, the
+    /// SDP answer and the media. When nothing in the offer is usable the caller gets the
+    /// error's status (`488`) and the call ends ([`EndReason::NotAcceptable`]).
+    fn answer_offer(
+        &mut self,
+        now: Instant,
+        key: CallKey,
+        local: LocalMedia,
+    ) -> Result<(SdpSession, String, NegotiatedMedia)> {
+        let call = &self.calls[&key];
+        let mut sdp = SdpSession::new(local);
+        match sdp.receive_offer(&String::from_utf8_lossy(call.invite.body())) {
+            Ok((answer, media)) => Ok((sdp, answer, media)),
+            Err(e) => {
+                let status =
+                    SipStatus::new(e.status_code()).unwrap_or(SipStatus::NOT_ACCEPTABLE_HERE);
+                let resp = uas_response(&call.invite, status, &call.local_tag, None).build();
+                let tx = call.invite_tx;
+                self.respond(now, tx, resp);
+                self.end_call(now, key, EndReason::NotAcceptable, None);
+                Err(e.into())
+            }
+        }
     }
 
     /// Refuses a ringing call with `486 Busy Here`.
@@ -1290,7 +1302,7 @@ impl UaCore {
         let resp = uas_response(&call.invite, status, &call.local_tag, None).build()?;
         let tx = call.invite_tx;
         self.tl.respond(now, tx, resp)?;
-        self.set_state(now, key, CallState::Ended, Some(EndReason::Denied), None);
+        self.end_call(now, key, EndReason::Denied, None);
         Ok(())
     }
 
@@ -1303,13 +1315,7 @@ impl UaCore {
     pub fn hangup(&mut self, now: Instant, key: CallKey) -> Result<()> {
         self.require_state(key, &[CallState::Answered], "hang up")?;
         self.send_bye(now, key);
-        self.set_state(
-            now,
-            key,
-            CallState::Ended,
-            Some(EndReason::LocalHangup),
-            None,
-        );
+        self.end_call(now, key, EndReason::LocalHangup, None);
         Ok(())
     }
 
@@ -1571,7 +1577,7 @@ impl UaCore {
                 }
                 _ => {}
             }
-            self.set_state(now, key, CallState::Ended, Some(EndReason::Shutdown), None);
+            self.end_call(now, key, EndReason::Shutdown, None);
         }
     }
 
@@ -1654,7 +1660,7 @@ impl UaCore {
                         if !self.ack_settled(now, k) {
                             self.send_bye(now, k);
                         }
-                        self.set_state(now, k, CallState::Ended, Some(EndReason::Timeout), None);
+                        self.end_call(now, k, EndReason::Timeout, None);
                     }
                 }
                 TransactionEvent::CancelSent { cancel, .. } => {
@@ -1689,38 +1695,35 @@ impl UaCore {
         let Some(purpose) = self.purposes.remove(&tx).map(|t| t.purpose) else {
             return;
         };
+        if let Purpose::Invite(k) = purpose
+            && self.calls.get(&k).is_some_and(|c| c.invite_tx != tx)
+        {
+            return; // An INVITE replaced by its authenticated retry.
+        }
+        let (reason, status) = if transport {
+            (EndReason::TransportError, 503)
+        } else {
+            (EndReason::Timeout, 408)
+        };
+        self.request_failed(now, purpose, reason, status, None);
+    }
+
+    /// Request `purpose` failed for good (no answer, transport error, a challenge we
+    /// cannot answer): end the call (`reason`), abandon the re-INVITE's offer, report a
+    /// failed transfer, or a MESSAGE's `status`.
+    fn request_failed(
+        &mut self,
+        now: Instant,
+        purpose: Purpose,
+        reason: EndReason,
+        status: u16,
+        message: Option<SipMessage>,
+    ) {
         match purpose {
-            Purpose::Invite(k) => {
-                if self.calls.get(&k).is_some_and(|c| c.invite_tx == tx) {
-                    let reason = if transport {
-                        EndReason::TransportError
-                    } else {
-                        EndReason::Timeout
-                    };
-                    self.set_state(now, k, CallState::Ended, Some(reason), None);
-                }
-            }
-            Purpose::ReInvite(k) => {
-                if let Some(c) = self.calls.get_mut(&k) {
-                    c.reinvite = None;
-                    if let Some(s) = &mut c.sdp {
-                        s.cancel_offer();
-                    }
-                }
-            }
-            Purpose::Refer { call, .. } => {
-                if let Some(c) = self.calls.get_mut(&call) {
-                    c.transfer = None;
-                }
-                self.emit(CoreEvent::TransferResult {
-                    call,
-                    success: false,
-                });
-            }
-            Purpose::Message(id) => self.emit(CoreEvent::MessageResult {
-                id,
-                status: if transport { 503 } else { 408 },
-            }),
+            Purpose::Invite(k) => self.end_call(now, k, reason, message),
+            Purpose::ReInvite(k) => self.reinvite_failed(k),
+            Purpose::Refer { call, .. } => self.transfer_failed(call),
+            Purpose::Message(id) => self.emit(CoreEvent::MessageResult { id, status }),
             Purpose::Register => {
                 if let Some(reg) = &mut self.registration {
                     reg.handle_request_timeout(now);
@@ -1728,6 +1731,28 @@ impl UaCore {
             }
             Purpose::Bye | Purpose::Notify => {}
         }
+    }
+
+    /// Our re-INVITE failed: its offer is void, the media stay as they were.
+    fn reinvite_failed(&mut self, key: CallKey) {
+        if let Some(c) = self.calls.get_mut(&key) {
+            c.reinvite = None;
+            if let Some(s) = &mut c.sdp {
+                s.cancel_offer();
+            }
+        }
+    }
+
+    /// A transfer we asked for failed: the call stays as it is.
+    fn transfer_failed(&mut self, call: CallKey) {
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.transfer = None;
+            c.transfer_deadline = None;
+        }
+        self.emit(CoreEvent::TransferResult {
+            call,
+            success: false,
+        });
     }
 
     // ----- responses -----
@@ -1763,23 +1788,11 @@ impl UaCore {
                         });
                         if self.call_state(call) == Some(CallState::Answered) {
                             self.send_bye(now, call);
-                            self.set_state(
-                                now,
-                                call,
-                                CallState::Ended,
-                                Some(EndReason::Transferred),
-                                None,
-                            );
+                            self.end_call(now, call, EndReason::Transferred, None);
                         }
                     }
                 } else if code >= 300 {
-                    if let Some(c) = self.calls.get_mut(&call) {
-                        c.transfer = None;
-                    }
-                    self.emit(CoreEvent::TransferResult {
-                        call,
-                        success: false,
-                    });
+                    self.transfer_failed(call);
                 }
             }
             Purpose::Message(id) => {
@@ -1922,36 +1935,16 @@ impl UaCore {
         challenge: &SipMessage,
     ) {
         let code = challenge.status().map_or(0, |s| s.code());
-        match purpose {
-            Purpose::Invite(k) => {
-                self.set_state(
-                    now,
-                    k,
-                    CallState::Ended,
-                    Some(EndReason::AuthFailed(why)),
-                    Some(challenge.clone()),
-                );
-            }
-            Purpose::ReInvite(k) => {
-                if let Some(c) = self.calls.get_mut(&k) {
-                    c.reinvite = None;
-                    if let Some(s) = &mut c.sdp {
-                        s.cancel_offer();
-                    }
-                }
-            }
-            Purpose::Refer { call, .. } => {
-                if let Some(c) = self.calls.get_mut(&call) {
-                    c.transfer = None;
-                }
-                self.emit(CoreEvent::TransferResult {
-                    call,
-                    success: false,
-                });
-            }
-            Purpose::Message(id) => self.emit(CoreEvent::MessageResult { id, status: code }),
-            Purpose::Register | Purpose::Bye | Purpose::Notify => {}
+        if matches!(purpose, Purpose::Register) {
+            return; // The registration answers its own challenges.
         }
+        self.request_failed(
+            now,
+            purpose,
+            EndReason::AuthFailed(why),
+            code,
+            Some(challenge.clone()),
+        );
     }
 
     fn on_invite_response(
@@ -2000,7 +1993,7 @@ impl UaCore {
                 if let Some(s) = &mut call.sdp {
                     s.cancel_offer();
                 }
-                self.set_state(now, key, CallState::Ended, Some(reason), Some(msg));
+                self.end_call(now, key, reason, Some(msg));
             }
         }
     }
@@ -2040,14 +2033,13 @@ impl UaCore {
             match Dialog::new_uac(&call.invite, &msg) {
                 Ok(d) => call.dialog = Some(d),
                 Err(_) => {
-                    self.set_state(
+                    self.end_call(
                         now,
                         key,
-                        CallState::Ended,
-                        Some(EndReason::Rejected {
+                        EndReason::Rejected {
                             status: 500,
                             reason: "unusable 2xx".into(),
-                        }),
+                        },
                         Some(msg),
                     );
                     return;
@@ -2068,13 +2060,7 @@ impl UaCore {
             CallState::Canceling | CallState::Ended => {
                 // Answered despite our CANCEL (or after we gave up): end it properly.
                 self.send_bye(now, key);
-                self.set_state(
-                    now,
-                    key,
-                    CallState::Ended,
-                    Some(EndReason::Canceled),
-                    Some(msg),
-                );
+                self.end_call(now, key, EndReason::Canceled, Some(msg));
             }
             CallState::Answered => {}
             _ => {
@@ -2095,13 +2081,7 @@ impl UaCore {
                 }
                 if failed {
                     self.send_bye(now, key);
-                    self.set_state(
-                        now,
-                        key,
-                        CallState::Ended,
-                        Some(EndReason::NotAcceptable),
-                        Some(msg),
-                    );
+                    self.end_call(now, key, EndReason::NotAcceptable, Some(msg));
                     return;
                 }
                 if let Some(media) = negotiated {
@@ -2160,13 +2140,7 @@ impl UaCore {
                 s.cancel_offer();
             }
             if matches!(code, 408 | 481) {
-                self.set_state(
-                    now,
-                    key,
-                    CallState::Ended,
-                    Some(EndReason::Timeout),
-                    Some(msg),
-                );
+                self.end_call(now, key, EndReason::Timeout, Some(msg));
             }
         }
     }
@@ -2357,13 +2331,7 @@ impl UaCore {
             )
             .build();
             self.respond(now, invite_tx, r);
-            self.set_state(
-                now,
-                key,
-                CallState::Ended,
-                Some(EndReason::RemoteCanceled),
-                Some(msg.clone()),
-            );
+            self.end_call(now, key, EndReason::RemoteCanceled, Some(msg.clone()));
         }
     }
 
@@ -2488,13 +2456,7 @@ impl UaCore {
                 }
                 if self.calls[&key].state == CallState::Answered && self.call_media(key).is_none() {
                     self.send_bye(now, key);
-                    self.set_state(
-                        now,
-                        key,
-                        CallState::Ended,
-                        Some(EndReason::NotAcceptable),
-                        Some(msg),
-                    );
+                    self.end_call(now, key, EndReason::NotAcceptable, Some(msg));
                 }
             }
             None => {}
@@ -2557,13 +2519,7 @@ impl UaCore {
             Method::Bye => {
                 let r = ok(self).build();
                 self.respond(now, tx, r);
-                self.set_state(
-                    now,
-                    key,
-                    CallState::Ended,
-                    Some(EndReason::RemoteHangup),
-                    Some(msg),
-                );
+                self.end_call(now, key, EndReason::RemoteHangup, Some(msg));
             }
             Method::Invite | Method::Update => self.on_offer_in_dialog(now, tx, key, method, msg),
             Method::Options => {
@@ -2686,13 +2642,7 @@ impl UaCore {
             self.emit(CoreEvent::TransferResult { call: key, success });
             if success && self.call_state(key) == Some(CallState::Answered) {
                 self.send_bye(now, key);
-                self.set_state(
-                    now,
-                    key,
-                    CallState::Ended,
-                    Some(EndReason::Transferred),
-                    None,
-                );
+                self.end_call(now, key, EndReason::Transferred, None);
             }
         }
     }

@@ -136,9 +136,7 @@ impl<'a> Params<'a> {
     /// The value of the first parameter called `name`: `None` if absent, `Some(None)` for a
     /// flag, `Some(Some(v))` otherwise.
     pub fn get(&self, name: &str) -> Option<Option<&str>> {
-        self.iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        find(&self.raw, name)
     }
 
     /// The value of `name`, treating a flag as absent.
@@ -298,6 +296,43 @@ fn stop_at(s: &[u8], end: u8) -> usize {
 
 /// The value of `name` in a raw parameter list, borrowed from the list's text.
 pub(crate) fn find<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
+    // Fast path for `;name[=value]...` without whitespace or quotes (nearly every list);
+    // anything else goes to the iterator, which reads it from the start.
+    let b = raw.as_bytes();
+    let cut = |a: usize, e: usize| raw.get(a..e).unwrap_or("");
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b';' {
+            return find_general(raw, name);
+        }
+        let ns = i + 1;
+        let ne = ns + stop_at(&b[ns..], NAME_END);
+        let hit = b[ns..ne].eq_ignore_ascii_case(name.as_bytes());
+        match b.get(ne) {
+            Some(b'=') => {
+                let vs = ne + 1;
+                if b.get(vs).is_some_and(|&c| c == b'"' || scan::is_lws(c)) {
+                    return find_general(raw, name);
+                }
+                let ve = vs + stop_at(&b[vs..], VALUE_END);
+                if hit {
+                    return Some(Some(cut(vs, ve)));
+                }
+                i = ve;
+            }
+            Some(b';') | None => {
+                if hit {
+                    return Some(None);
+                }
+                i = ne;
+            }
+            _ => return find_general(raw, name),
+        }
+    }
+    None
+}
+
+fn find_general<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
     ParamsIter { t: raw, pos: 0 }
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
@@ -408,6 +443,17 @@ mod tests {
             ]
         );
         assert_eq!(p.to_string(), ";tag=98asjd8;q=0.5;x=\"a;b\";lr");
+    }
+
+    proptest::proptest! {
+        /// The fast lookup finds what the iterator finds.
+        #[test]
+        fn find_agrees_with_the_iterator(
+            raw in "[;=a-c \",]{0,16}",
+            name in "[a-cA-C]{0,2}",
+        ) {
+            proptest::prop_assert_eq!(find(&raw, &name), find_general(&raw, &name));
+        }
     }
 
     #[test]

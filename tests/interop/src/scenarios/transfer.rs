@@ -33,7 +33,109 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             60,
             |ctx| Box::pin(transfer(ctx, false)),
         ),
+        Scenario::new(
+            "transfer_by_baresip",
+            "baresip transfers its call with us to carol (REFER to us): we call carol, carol answers, bob's call ends",
+            45,
+            |ctx| Box::pin(transferred_by_baresip(ctx)),
+        ),
     ]
+}
+
+/// The other direction (beyond the list): we are the transferee. bob calls us,
+/// then REFERs us to carol; our phone must accept (202), call carol through Kamailio, and
+/// report the outcome to bob by NOTIFY, after which bob hangs up on us. bob refers us to
+/// `sip:carol@voip.test`, a domain only the proxy knows (no DNS here): like baresip, our
+/// phone is given Kamailio as outbound proxy, otherwise it would (rightly, RFC 3263) try
+/// to resolve voip.test and report 503 to bob.
+async fn transferred_by_baresip(ctx: &mut Ctx) -> Result<String> {
+    let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
+    let rec = SipRecorder::default();
+    let params = ctx
+        .phone_params("alice", 6)?
+        .server("127.0.0.1", kam.port)
+        .password("alice", crate::peers::kamailio::password("alice"))
+        .outbound_proxy(format!("sip:127.0.0.1:{};lr", kam.port))
+        .sip_layer(rec.clone());
+    let alice = ctx.start_phone(params).await?;
+    let mut bob = Baresip::start(ctx, &kam, BaresipOpts::new("bob", 600.0)).await?;
+    let mut carol = Baresip::start(ctx, &kam, BaresipOpts::new("carol", 800.0)).await?;
+
+    bob.command("dial", "sip:alice@voip.test").await?;
+    let first = super::baresip::incoming(&alice, Duration::from_secs(5)).await?;
+    first.answer().await?;
+    bob.wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(5))
+        .await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    bob.command("transfer", "sip:carol@voip.test").await?;
+
+    let at_carol = carol
+        .wait_event("CALL_ESTABLISHED", 1, Duration::from_secs(8))
+        .await
+        .context("our phone never reached carol after bob's REFER")?;
+    ensure!(
+        event_peer(&at_carol).contains("alice"),
+        "carol's call is with {}",
+        event_peer(&at_carol)
+    );
+    let mut second = None;
+    for _ in 0..100 {
+        second = alice
+            .calls()
+            .await
+            .into_iter()
+            .find(|c| c.id() != first.id() && c.remote_uri().contains("carol"));
+        if second
+            .as_ref()
+            .is_some_and(|c| c.state() == CallState::Answered)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = second.context("no call to carol among our phone's calls")?;
+    ensure!(
+        second.state() == CallState::Answered,
+        "our call to carol is {:?}",
+        second.state()
+    );
+    first
+        .wait_for_state_timeout(CallState::Ended, Duration::from_secs(8))
+        .await
+        .context("the transferred call with bob did not end")?;
+    let refer_answer = rec
+        .sent()
+        .into_iter()
+        .find(|m| m.starts_with("SIP/2.0 ") && super::cseq_method(m) == Some("REFER"))
+        .context("we never answered bob's REFER")?;
+    let refer_status = refer_answer.lines().next().unwrap_or_default().to_owned();
+    ensure!(
+        refer_status.starts_with("SIP/2.0 202"),
+        "bob's REFER got {refer_status:?}"
+    );
+    let sipfrags: Vec<String> = rec
+        .sent_requests("NOTIFY")
+        .iter()
+        .filter_map(|m| m.split("\r\n\r\n").nth(1))
+        .map(|b| b.lines().next().unwrap_or_default().to_owned())
+        .collect();
+    ensure!(
+        sipfrags.iter().any(|f| f.starts_with("SIP/2.0 200")),
+        "no NOTIFY told bob the new call succeeded: {sipfrags:?}"
+    );
+    let heard = super::baresip::play_and_record(&second, &[], 1.5).await?;
+    let tone = expect_tone("what we recorded from carol", &heard, 800.0, -6.0, 1.0)?;
+    second.hangup().await?;
+    carol
+        .wait_event("CALL_CLOSED", 1, Duration::from_secs(5))
+        .await?;
+    alice.stop().await;
+    bob.stop().await;
+    carol.stop().await;
+    Ok(format!(
+        "REFER -> {refer_status}; we called carol, NOTIFYs {sipfrags:?}; bob's call ended {:?}; carol's 800 Hz {tone}",
+        first.end_reason()
+    ))
 }
 
 async fn transfer(ctx: &mut Ctx, blind: bool) -> Result<String> {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, ensure};
+use sip_transport::TransportMode;
 use voip::{CallState, EndReason, VoipPhone};
 
 use super::{Ctx, Scenario, TaskGuard};
@@ -26,7 +27,13 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             "sipp_uac_200_calls",
             "SIPp UAC calls our phone via Kamailio 200 times at 10/s; all complete, 0 failed/unexpected",
             90,
-            |ctx| Box::pin(sipp_uac_200_calls(ctx)),
+            |ctx| Box::pin(uac_load(ctx, TransportMode::Udp, CALLS)),
+        ),
+        Scenario::new(
+            "sipp_uac_tcp_100_calls",
+            "SIPp UAC calls our phone registered over TCP 100 times at 10/s (Kamailio relays over TCP)",
+            60,
+            |ctx| Box::pin(uac_load(ctx, TransportMode::Tcp, 100)),
         ),
         Scenario::new(
             "sipp_uas_200_calls",
@@ -45,11 +52,14 @@ fn tally(outcomes: &Mutex<BTreeMap<String, u32>>, key: String) {
         .or_default() += 1;
 }
 
-async fn sipp_uac_200_calls(ctx: &mut Ctx) -> Result<String> {
+/// SIPp's UAC calls `alice` through Kamailio `calls` times at [`RATE`]; our phone is
+/// registered over `mode`.
+async fn uac_load(ctx: &mut Ctx, mode: TransportMode, calls: u32) -> Result<String> {
     let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
     let params = ctx
         .phone_params("alice", 200)?
         .server("127.0.0.1", kam.port)
+        .transport(mode)
         .password("alice", password("alice"));
     let phone = Arc::new(ctx.start_phone(params).await?);
     let outcomes: Arc<Mutex<BTreeMap<String, u32>>> = Arc::default();
@@ -82,7 +92,7 @@ async fn sipp_uac_200_calls(ctx: &mut Ctx) -> Result<String> {
     let stats = SippRun::new(ctx, "sipp", "uac_call.xml")
         .remote(kam.addr())
         .service("alice")
-        .calls(CALLS)
+        .calls(calls)
         .rate(RATE)
         .limit(50)
         .arg("-d")
@@ -98,19 +108,19 @@ async fn sipp_uac_200_calls(ctx: &mut Ctx) -> Result<String> {
             .sum::<u32>()
     };
     let _ = wait_until(Duration::from_secs(5), "every call to end", || async {
-        done() >= CALLS
+        done() >= calls
     })
     .await;
     let seen = outcomes
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
         .clone();
-    stats.expect_clean(u64::from(CALLS))?;
+    stats.expect_clean(u64::from(calls))?;
     let hangups = seen
         .get(&format!("{:?}", Some(EndReason::RemoteHangup)))
         .copied()
         .unwrap_or(0);
-    ensure!(hangups == CALLS, "our side of the {CALLS} calls: {seen:?}");
+    ensure!(hangups == calls, "our side of the {calls} calls: {seen:?}");
     let left = phone.calls().await.len();
     ensure!(left == 0, "{left} calls still listed after all ended");
     phone.stop().await;
@@ -121,7 +131,7 @@ async fn sipp_uac_200_calls(ctx: &mut Ctx) -> Result<String> {
         "Kamailio logged {malformed} malformed requests"
     );
     Ok(format!(
-        "{CALLS} answered and ended by SIPp's BYE; {}",
+        "{calls} answered over {mode:?} and ended by SIPp's BYE; {}",
         stats.summary()
     ))
 }

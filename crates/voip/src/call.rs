@@ -410,18 +410,21 @@ impl VoipCall {
         .await
     }
 
-    /// Puts the peer on hold (re-INVITE with `sendonly`).
+    /// Puts the peer on hold (re-INVITE with `sendonly`). Returns once the peer's
+    /// answer is applied: [`media`](Self::media) shows the new direction then.
     ///
     /// # Errors
-    /// [`Error::InvalidState`] unless answered.
+    /// [`Error::InvalidState`] unless answered (or when the call ends meanwhile);
+    /// [`Error::Refused`] when the peer refuses the re-INVITE, [`Error::Timeout`] when it
+    /// does not answer: the call goes on as before.
     pub async fn hold(&self) -> Result<()> {
         self.reinvite(TransmitType::SendOnly).await
     }
 
-    /// Resumes a held call (re-INVITE with `sendrecv`).
+    /// Resumes a held call (re-INVITE with `sendrecv`), like [`hold`](Self::hold).
     ///
     /// # Errors
-    /// [`Error::InvalidState`] unless answered.
+    /// As [`hold`](Self::hold).
     pub async fn resume(&self) -> Result<()> {
         self.reinvite(TransmitType::SendRecv).await
     }

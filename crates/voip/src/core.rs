@@ -290,6 +290,16 @@ pub enum CoreEvent {
         /// Whether it succeeded (blind: REFER accepted; attended: the new call answered).
         success: bool,
     },
+    /// The outcome of a re-INVITE we sent ([`UaCore::reinvite`]): a `2xx` whose answer
+    /// was applied (its [`CoreEvent::MediaNegotiated`] came first), or the failure
+    /// status (`408` no answer, `503` transport error, `488` an unusable answer, or what
+    /// the peer sent, e.g. `491`).
+    ReinviteResult {
+        /// The call.
+        call: CallKey,
+        /// The final status.
+        status: u16,
+    },
     /// A DTMF key arrived in a SIP INFO (`application/dtmf-relay` or `application/dtmf`),
     /// as some PBXs send instead of RFC 4733 events.
     DtmfReceived {
@@ -1705,6 +1715,15 @@ impl UaCore {
         } else {
             (EndReason::Timeout, 408)
         };
+        if let Purpose::ReInvite(k) = purpose {
+            // RFC 3261 §14.1: a re-INVITE without any response ends the dialog.
+            self.reinvite_failed(k, status);
+            if self.call_state(k) == Some(CallState::Answered) {
+                self.send_bye(now, k);
+                self.end_call(now, k, reason, None);
+            }
+            return;
+        }
         self.request_failed(now, purpose, reason, status, None);
     }
 
@@ -1721,7 +1740,7 @@ impl UaCore {
     ) {
         match purpose {
             Purpose::Invite(k) => self.end_call(now, k, reason, message),
-            Purpose::ReInvite(k) => self.reinvite_failed(k),
+            Purpose::ReInvite(k) => self.reinvite_failed(k, status),
             Purpose::Refer { call, .. } => self.transfer_failed(call),
             Purpose::Message(id) => self.emit(CoreEvent::MessageResult { id, status }),
             Purpose::Register => {
@@ -1733,14 +1752,16 @@ impl UaCore {
         }
     }
 
-    /// Our re-INVITE failed: its offer is void, the media stay as they were.
-    fn reinvite_failed(&mut self, key: CallKey) {
+    /// Our re-INVITE failed with `status`: its offer is void, the media stay as they
+    /// were.
+    fn reinvite_failed(&mut self, key: CallKey, status: u16) {
         if let Some(c) = self.calls.get_mut(&key) {
             c.reinvite = None;
             if let Some(s) = &mut c.sdp {
                 s.cancel_offer();
             }
         }
+        self.emit(CoreEvent::ReinviteResult { call: key, status });
     }
 
     /// A transfer we asked for failed: the call stays as it is.
@@ -2132,13 +2153,16 @@ impl UaCore {
                 .sdp
                 .as_mut()
                 .and_then(|s| s.receive_answer(&String::from_utf8_lossy(msg.body())).ok());
-            if let Some(media) = media {
-                self.emit(CoreEvent::MediaNegotiated { call: key, media });
-            }
+            let status = match media {
+                Some(media) => {
+                    self.emit(CoreEvent::MediaNegotiated { call: key, media });
+                    code
+                }
+                None => 488,
+            };
+            self.emit(CoreEvent::ReinviteResult { call: key, status });
         } else {
-            if let Some(s) = &mut call.sdp {
-                s.cancel_offer();
-            }
+            self.reinvite_failed(key, code);
             if matches!(code, 408 | 481) {
                 self.end_call(now, key, EndReason::Timeout, Some(msg));
             }

@@ -110,6 +110,7 @@ struct State {
     calls: HashMap<CallKey, Arc<CallShared>>,
     messages: HashMap<u64, oneshot::Sender<Result<bool>>>,
     transfers: HashMap<CallKey, oneshot::Sender<Result<bool>>>,
+    reinvites: HashMap<CallKey, oneshot::Sender<Result<()>>>,
     register_waiters: Vec<oneshot::Sender<Result<()>>>,
     routes_known: std::collections::HashSet<IpAddr>,
     stopping: Option<(Instant, oneshot::Sender<()>)>,
@@ -137,6 +138,7 @@ impl Driver {
             calls: HashMap::new(),
             messages: HashMap::new(),
             transfers: HashMap::new(),
+            reinvites: HashMap::new(),
             register_waiters: Vec::new(),
             routes_known: Default::default(),
             stopping: None,
@@ -320,9 +322,15 @@ impl Driver {
                 call,
                 direction,
                 reply,
-            } => {
-                let _ = reply.send(self.core.reinvite(now, call, direction));
-            }
+            } => match self.core.reinvite(now, call, direction) {
+                // Answered once the peer's answer is applied (ReinviteResult).
+                Ok(()) => {
+                    st.reinvites.insert(call, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
             Command::Transfer {
                 call,
                 target,
@@ -544,6 +552,12 @@ impl Driver {
                     if let Some(r) = st.transfers.remove(&call) {
                         let _ = r.send(Ok(matches!(reason, Some(EndReason::Transferred))));
                     }
+                    if let Some(r) = st.reinvites.remove(&call) {
+                        let _ = r.send(Err(Error::InvalidState {
+                            state: CallState::Ended,
+                            action: "re-INVITE",
+                        }));
+                    }
                     st.calls.remove(&call);
                 }
                 shared.set_state(state);
@@ -595,6 +609,16 @@ impl Driver {
             CoreEvent::TransferResult { call, success } => {
                 if let Some(r) = st.transfers.remove(&call) {
                     let _ = r.send(Ok(success));
+                }
+            }
+            CoreEvent::ReinviteResult { call, status } => {
+                if let Some(r) = st.reinvites.remove(&call) {
+                    let _ = r.send(match status {
+                        200..=299 => Ok(()),
+                        408 => Err(Error::Timeout("re-INVITE not answered")),
+                        503 => Err(Error::Transport("re-INVITE could not be sent".into())),
+                        status => Err(Error::Refused { status }),
+                    });
                 }
             }
             CoreEvent::DtmfReceived { call, digit } => {

@@ -84,6 +84,13 @@ pub enum Error {
     /// The transaction layer refused a request.
     #[error("transaction: {0}")]
     Transaction(#[from] crate::transaction::TransactionError),
+    /// The peer refused a request in the call with this final status (e.g. a re-INVITE
+    /// answered `488` or `491`); the call goes on as before.
+    #[error("the peer refused with {status}")]
+    Refused {
+        /// The status code.
+        status: u16,
+    },
     /// A target (number or URI) that cannot be called or resolved.
     #[error("invalid target `{0}`")]
     InvalidTarget(String),

@@ -498,3 +498,81 @@ fn refer_notifies_after_a_blind_transfer_are_acknowledged() {
     );
     assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [481]);
 }
+
+/// A re-INVITE (hold) reports its outcome: after the answer is applied on 2xx, or the
+/// refusal (the call goes on), or no answer at all.
+#[test]
+fn reinvite_outcome_is_reported_after_the_media() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, _) = answered(&mut core, now, "h1");
+
+    core.reinvite(now, call, TransmitType::SendOnly).unwrap();
+    let re = only(sent(&mut core), Method::Invite);
+    let answer = OFFER
+        .replace("o=alice 1 1", "o=alice 1 2")
+        .replace("sendrecv", "recvonly");
+    core.handle_incoming(
+        now,
+        respond(&re, "200 OK", Some("at"), "", &answer),
+        alice(),
+    );
+    only(sent(&mut core), Method::Ack);
+    let ev = events(&mut core);
+    assert!(
+        matches!(
+            &ev[..],
+            [
+                CoreEvent::MediaNegotiated { media, .. },
+                CoreEvent::ReinviteResult { status: 200, .. }
+            ] if media.direction == TransmitType::SendOnly
+        ),
+        "{ev:?}"
+    );
+
+    // Refused (glare): reported, the call stays up, a new re-INVITE is possible.
+    core.reinvite(now, call, TransmitType::SendRecv).unwrap();
+    let re = only(sent(&mut core), Method::Invite);
+    core.handle_incoming(
+        now,
+        respond(&re, "491 Request Pending", Some("at"), "", ""),
+        alice(),
+    );
+    let ev = events(&mut core);
+    assert!(
+        matches!(&ev[..], [CoreEvent::ReinviteResult { status: 491, .. }]),
+        "{ev:?}"
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Answered));
+
+    // No answer: Timer B gives 408, the call is over (RFC 3261 §14.1).
+    core.reinvite(now, call, TransmitType::SendRecv).unwrap();
+    sent(&mut core);
+    let mut t = now;
+    while core.call_state(call) == Some(CallState::Answered)
+        && t < now + std::time::Duration::from_secs(40)
+    {
+        t = core.poll_timeout().unwrap();
+        core.handle_timeout(t);
+    }
+    let ev = events(&mut core);
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, CoreEvent::ReinviteResult { status: 408, .. })),
+        "{ev:?}"
+    );
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+    assert!(ev.iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            reason: Some(EndReason::Timeout),
+            ..
+        }
+    )));
+    assert!(
+        sent(&mut core)
+            .iter()
+            .any(|m| m.method() == Some(Method::Bye)),
+        "the dialog is ended with a BYE"
+    );
+}

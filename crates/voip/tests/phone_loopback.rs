@@ -704,11 +704,16 @@ async fn hold_and_resume_by_reinvite() {
         .await
         .expect("direction applied");
     };
+    // hold() returns once the answer is applied (voip-bugs.md, interop B 16:45).
+    assert_eq!(out.media().unwrap().direction, TransmitType::SendOnly);
+    assert_eq!(
+        out.media_stream().unwrap().direction(),
+        TransmitType::SendOnly
+    );
     wait_dir(inc.clone(), TransmitType::RecvOnly).await;
-    wait_dir(out.clone(), TransmitType::SendOnly).await;
     out.resume().await.unwrap();
+    assert_eq!(out.media().unwrap().direction, TransmitType::SendRecv);
     wait_dir(inc.clone(), TransmitType::SendRecv).await;
-    wait_dir(out.clone(), TransmitType::SendRecv).await;
     // Still a working call: audio after the re-INVITEs.
     inc.write_audio(&tone8(800, 500.0)).unwrap();
     let got = read_n(&out, 4000).await;

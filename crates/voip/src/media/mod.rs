@@ -4,15 +4,17 @@
 //! Each call gets a [`MediaStream`] ([`MediaEngine::open_stream`]): a non-blocking UDP
 //! socket bound on an even port of the range and an entry in the pacing task's list. The
 //! pacing task does all the I/O: on each tick it sends what is due on every stream, then
-//! reads every stream's socket until it is empty. There is no task, no readiness event and
+//! reads every stream's socket until it is empty (the streams are spread over 20 phases of
+//! the clock, 1 ms apart, so each wake-up serves a twentieth of them). There is no task, no readiness event and
 //! no wake-up per stream or per packet, which is what lets one process carry a thousand
 //! calls on two cores (see `docs/benchmarks.md`, `## voip (scale)`); the price is that a
 //! received packet is taken up to one tick (20 ms) after it arrived, well inside the
 //! jitter buffer's 60 ms playout delay.
 //!
 //! # Timing
-//! The pacing task runs an absolute 20 ms clock: tick *n* is due at `start + n * 20 ms`
-//! and it sleeps until that instant (`tokio::time::sleep_until`), never "20 ms after the
+//! The pacing task runs an absolute 20 ms clock: tick *n* of a stream is due at
+//! `start + n * 20 ms + phase` (the phase is one of 20 slots 1 ms apart, fixed for the
+//! stream's life) and it sleeps until that instant (`tokio::time::sleep_until`), never "20 ms after the
 //! last send", so lateness does not accumulate into drift. On each tick it polls every
 //! active stream's [`rtp_core::RtpSender`] with the tick's time and sends whatever is due;
 //! after a late wake-up that is every packet due since (the sender bounds a burst and skips

@@ -1,8 +1,8 @@
 //! [`PacingStats`]: how far from the 20 ms schedule packets actually left.
 //!
 //! The pacing task records, for every packet it hands to the kernel, the time between the
-//! tick's absolute deadline (`start + n * 20 ms`, the tick it slept for) and the moment it
-//! calls `send`. A late wake-up (an overloaded machine, a long tick) therefore shows in
+//! stream's absolute deadline (`start + n * 20 ms + phase`, the earliest one not yet
+//! served) and the moment it calls `send`. A late wake-up (an overloaded machine, a long tick) therefore shows in
 //! full, including for every packet sent in the catch-up.
 //!
 //! The figures go into a fixed histogram of microsecond buckets (1 µs wide below 128 µs,
@@ -95,7 +95,7 @@ impl DeviationHistogram {
         }
     }
 
-    /// One tick served; `skipped` is how many whole ticks the wake-up came too late for.
+    /// One wake-up; `skipped` is how many whole slots it came too late for.
     pub(crate) fn tick(&self, skipped: u64) {
         Self::bump(&self.ticks, 1);
         if skipped > 0 {
@@ -131,9 +131,9 @@ impl DeviationHistogram {
 pub struct PacingStats {
     /// Packets measured.
     pub packets: u64,
-    /// Ticks served.
+    /// Wake-ups of the pacing task (one per 1 ms slot of the 20 ms clock).
     pub ticks: u64,
-    /// Ticks whose wake-up came a whole tick (20 ms) or more after the deadline.
+    /// Wake-ups that came a whole slot (1 ms) or more after their deadline.
     pub late_ticks: u64,
     sum_us: u64,
     /// Largest deviation seen (exact; over the whole life of the engines when the

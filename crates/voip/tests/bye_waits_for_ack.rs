@@ -21,13 +21,7 @@ fn answered(core: &mut UaCore, now: Instant, call_id: &str, body: &str) -> (Call
     core.handle_incoming(now, invite(call_id, body), alice());
     let ringing = sent(core).pop().unwrap();
     let tag = ringing.to_tag().unwrap().to_owned();
-    let call = events(core)
-        .into_iter()
-        .find_map(|e| match e {
-            CoreEvent::IncomingCall { call, .. } => Some(call),
-            _ => None,
-        })
-        .unwrap();
+    let call = incoming_call(events(core));
     core.answer(now, call, 30000).unwrap();
     let out = sent(core);
     assert_eq!(out.last().unwrap().status().unwrap().code(), 200);

@@ -8,7 +8,7 @@ mod core_support;
 
 use std::time::{Duration, Instant};
 
-use voip::core::{CallState, CoreEvent, MAX_CALLS};
+use voip::core::{CallState, MAX_CALLS};
 
 use core_support::*;
 
@@ -29,13 +29,7 @@ fn thousands_of_short_calls_in_a_few_seconds_are_all_answered() {
             "call {i} refused"
         );
         let tag = out[1].to_tag().unwrap().to_owned();
-        let call = events(&mut core)
-            .into_iter()
-            .find_map(|e| match e {
-                CoreEvent::IncomingCall { call, .. } => Some(call),
-                _ => None,
-            })
-            .unwrap();
+        let call = incoming_call(events(&mut core));
         core.answer(now, call, 30000).unwrap();
         assert_eq!(code(&sent(&mut core)[0]), 200);
         core.handle_incoming(now, in_dialog("ACK", &id, &tag, 10, "", ""), alice());

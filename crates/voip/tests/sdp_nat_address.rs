@@ -27,16 +27,7 @@ fn core_with(nat: Nat) -> UaCore {
 /// The host of the first Via, of the Contact, and the SDP's `c=` and `o=` addresses.
 fn advertised(m: &SipMessage) -> (String, String, String, String) {
     let via = m.via().unwrap().host.to_string();
-    let contact = m
-        .contact()
-        .unwrap()
-        .unwrap()
-        .uri()
-        .unwrap()
-        .as_sip()
-        .unwrap()
-        .host
-        .to_string();
+    let contact = contact_host(&m);
     let sdp = String::from_utf8_lossy(m.body()).into_owned();
     let line = |prefix: &str| {
         sdp.lines()
@@ -173,13 +164,7 @@ fn ring_from(
     core.handle_incoming(now, invite(call_id, OFFER), Target::udp(source));
     let out = sent(core);
     assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [100, 180]);
-    let call = events(core)
-        .into_iter()
-        .find_map(|e| match e {
-            voip::core::CoreEvent::IncomingCall { call, .. } => Some(call),
-            _ => None,
-        })
-        .unwrap();
+    let call = incoming_call(events(core));
     (call, out[1].clone())
 }
 
@@ -229,19 +214,7 @@ fn incoming_calls_are_answered_with_the_address_for_their_source() {
 
     // From inside: the private address.
     let (call, ringing) = ring_from(&mut core, now, "n2", "10.0.0.9:5060");
-    assert_eq!(
-        ringing
-            .contact()
-            .unwrap()
-            .unwrap()
-            .uri()
-            .unwrap()
-            .as_sip()
-            .unwrap()
-            .host
-            .to_string(),
-        "10.0.0.4"
-    );
+    assert_eq!(contact_host(&ringing), "10.0.0.4");
     core.answer(now, call, 30002).unwrap();
     let ok = sent(&mut core).pop().unwrap();
     assert_eq!(advertised(&ok).2, "IN IP4 10.0.0.4");

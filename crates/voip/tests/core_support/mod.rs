@@ -183,3 +183,27 @@ pub fn respond(
     ));
     msg(&s)
 }
+
+/// The call of the `IncomingCall` among `events`.
+pub fn incoming_call(events: Vec<CoreEvent>) -> CallKey {
+    events
+        .into_iter()
+        .find_map(|e| match e {
+            CoreEvent::IncomingCall { call, .. } => Some(call),
+            _ => None,
+        })
+        .expect("an IncomingCall event")
+}
+
+/// The host of a message's Contact URI.
+pub fn contact_host(m: &SipMessage) -> String {
+    m.contact()
+        .unwrap()
+        .unwrap()
+        .uri()
+        .unwrap()
+        .as_sip()
+        .unwrap()
+        .host
+        .to_string()
+}

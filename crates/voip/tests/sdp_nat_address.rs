@@ -27,7 +27,7 @@ fn core_with(nat: Nat) -> UaCore {
 /// The host of the first Via, of the Contact, and the SDP's `c=` and `o=` addresses.
 fn advertised(m: &SipMessage) -> (String, String, String, String) {
     let via = m.via().unwrap().host.to_string();
-    let contact = contact_host(&m);
+    let contact = contact_host(m);
     let sdp = String::from_utf8_lossy(m.body()).into_owned();
     let line = |prefix: &str| {
         sdp.lines()

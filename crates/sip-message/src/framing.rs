@@ -119,7 +119,7 @@ pub(crate) fn scan_head(
             Ok(())
         }
     };
-    let Some(nl) = memchr::memchr(b'\n', &buf[start..]) else {
+    let Some(nl) = scan::find_newline(buf, start).map(|e| e - start) else {
         too_large(buf.len())?;
         if buf.len() - start > limits.max_header_len {
             return Err(Error::HeaderTooLong {
@@ -430,7 +430,7 @@ fn parse_start_line(buf: &[u8], start: usize, end: usize) -> Result<Line> {
     }
     p += scan::uri_len(&line[p..]);
     let ue = p;
-    if memchr::memchr(b':', &line[us..ue]).is_none() {
+    if scan::find_byte(&line[us..ue], b':').is_none() {
         return Err(Error::syntax(
             "request line",
             start + us,

@@ -349,7 +349,7 @@ pub(crate) fn trailing_params_at(b: &[u8]) -> Option<usize> {
             b'\\' if in_quotes => i += 1,
             b'"' => in_quotes = !in_quotes,
             b'<' if !in_quotes => {
-                return memchr::memchr(b'>', &b[i..]).map(|j| i + j + 1);
+                return scan::find_byte(&b[i..], b'>').map(|j| i + j + 1);
             }
             b';' if !in_quotes => return Some(i),
             _ => {}

@@ -375,7 +375,7 @@ fn simple_sip_uri(t: &str) -> Option<SipUri<'_>> {
     };
     let mut i = if secure { 5 } else { 4 };
     let mut user = None;
-    if let Some(at) = memchr::memchr(b'@', &b[i..]) {
+    if let Some(at) = scan::find_byte(&b[i..], b'@') {
         if at == 0 || scan::run(b, i, scan::UNRESERVED | scan::USER) != at {
             return None;
         }
@@ -442,7 +442,7 @@ fn parse_sip_rest<'a>(c: &mut Cursor<'a>, secure: bool, end: UriEnd) -> Result<S
     };
     let mut user = None;
     let mut password = None;
-    if let Some(at) = memchr::memchr(b'@', &rest[..limit]) {
+    if let Some(at) = scan::find_byte(&rest[..limit], b'@') {
         let ustart = c.pos;
         let u = c.take_class(scan::UNRESERVED | scan::USER, true, "a URI user part")?;
         user = Some(Cow::Borrowed(u));

@@ -205,7 +205,7 @@ pub(crate) fn parse_name_addr<'a>(c: &mut Cursor<'a>, addr_spec_ok: bool) -> Res
     // At '<'.
     c.pos += 1;
     let inner_start = c.pos;
-    let close = memchr::memchr(b'>', c.rest()).ok_or_else(|| c.err("'>' closing the URI"))?;
+    let close = scan::find_byte(c.rest(), b'>').ok_or_else(|| c.err("'>' closing the URI"))?;
     let inner = c.str(inner_start, inner_start + close);
     let uri = parse_uri_bytes(inner, c.offset(), "URI", UriEnd::Whole)?;
     c.pos = inner_start + close + 1;

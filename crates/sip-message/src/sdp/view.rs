@@ -87,7 +87,7 @@ pub struct SdpView<'a> {
 /// The value of the line whose value starts at `off` (up to the line end, CR removed).
 fn value_at(text: &str, off: usize) -> &str {
     let rest = text.get(off..).unwrap_or("");
-    let end = memchr::memchr(b'\n', rest.as_bytes()).unwrap_or(rest.len());
+    let end = crate::scan::find_byte(rest.as_bytes(), b'\n').unwrap_or(rest.len());
     let v = rest.get(..end).unwrap_or("");
     v.strip_suffix('\r').unwrap_or(v)
 }
@@ -219,7 +219,7 @@ impl<'a> Iterator for SdpLines<'a> {
                 return None;
             }
             let b = self.rest.as_bytes();
-            let end = memchr::memchr(b'\n', b).unwrap_or(b.len());
+            let end = crate::scan::find_byte(b, b'\n').unwrap_or(b.len());
             let line = self.rest.get(..end).unwrap_or("");
             self.rest = self.rest.get(end + 1..).unwrap_or("");
             let line = line.strip_suffix('\r').unwrap_or(line);
@@ -251,7 +251,7 @@ impl<'a> Iterator for MediaViews<'a> {
         if start >= bytes.len() {
             return None;
         }
-        let line_end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        let line_end = crate::scan::find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
         let body = (line_end + 1).min(bytes.len());
         let (line, i, connection) = match self.sections.get(self.index) {
             Some(s) if s.start as usize == start => (s.line, s.end as usize, s.connection),
@@ -299,7 +299,7 @@ fn scan_section(bytes: &[u8], mut i: usize) -> (usize, u32) {
                 _ => {}
             }
         }
-        i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |j| i + j + 1);
+        i = crate::scan::find_byte(&bytes[i..], b'\n').map_or(bytes.len(), |j| i + j + 1);
     }
     (i, connection)
 }

@@ -40,6 +40,9 @@ pub(crate) struct KamailioOpts {
     pub(crate) tls: bool,
     /// An instance name, when a scenario runs more than one (log and run dir names).
     pub(crate) name: Option<&'static str>,
+    /// Answer an Expires below `min_expires` (10 s) with 423 Interval Too Brief instead
+    /// of raising it silently.
+    pub(crate) reject_brief_expires: bool,
 }
 
 /// A running Kamailio; stopped when dropped.
@@ -99,6 +102,9 @@ impl Kamailio {
             .arg(format!("SIP_PORT={port}"));
         if let Some(algo) = opts.algorithm {
             cmd.arg("-A").arg(format!("AUTH_ALGO=\"{algo}\""));
+        }
+        if opts.reject_brief_expires {
+            cmd.arg("-A").arg("MIN_EXPIRES_423");
         }
         let mut tls_port = None;
         let mut pki = None;

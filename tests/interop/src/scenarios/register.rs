@@ -27,6 +27,18 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             |ctx| Box::pin(register_sha256(ctx)),
         ),
         Scenario::new(
+            "register_interval_too_brief",
+            "Expires below Kamailio's min_expires: 423 with Min-Expires, the phone retries with it (RFC 3261 10.2.8)",
+            30,
+            |ctx| Box::pin(register_interval_too_brief(ctx)),
+        ),
+        Scenario::new(
+            "register_sipp_control",
+            "control: SIPp's own digest REGISTER passes at the same Kamailio, a wrong password gets 403",
+            30,
+            |ctx| Box::pin(register_sipp_control(ctx)),
+        ),
+        Scenario::new(
             "register_wrong_password",
             "wrong password: 403 from Kamailio, PhoneStatus::Failed after the threshold",
             40,
@@ -233,5 +245,76 @@ async fn register_wrong_password(ctx: &mut Ctx) -> Result<String> {
     Ok(format!(
         "{forbidden} x 403 then Failed after {took:.1}s: {}",
         result.err().map(|e| e.to_string()).unwrap_or_default()
+    ))
+}
+
+async fn register_interval_too_brief(ctx: &mut Ctx) -> Result<String> {
+    let kam = Kamailio::start(
+        ctx,
+        KamailioOpts {
+            reject_brief_expires: true,
+            ..KamailioOpts::default()
+        },
+    )
+    .await?;
+    let rec = SipRecorder::default();
+    // kamailio.cfg: min_expires 10.
+    let phone = registered_phone(ctx, &kam, "dave", 5, &rec).await?;
+    let too_brief = rec.received_responses(423, "REGISTER");
+    let first = too_brief.first().context("Kamailio sent no 423")?;
+    let min = header(first, "Min-Expires")
+        .context("423 without Min-Expires")?
+        .to_owned();
+    let b = kam.wait_bindings("dave", 1, Duration::from_secs(3)).await?;
+    let expires: u32 = b[0].expires.parse().unwrap_or(0);
+    ensure!(
+        (8..=10).contains(&expires),
+        "binding expires in {expires}s after the 423 (Min-Expires {min})"
+    );
+    phone.stop().await;
+    kam.wait_bindings("dave", 0, Duration::from_secs(3)).await?;
+    Ok(format!(
+        "asked 5 s, got 423 Min-Expires {min}, registered for {expires} s"
+    ))
+}
+
+/// The fixture checked with an independent client: if SIPp cannot register, a failure of
+/// our phone says nothing about our phone.
+async fn register_sipp_control(ctx: &mut Ctx) -> Result<String> {
+    use crate::peers::sipp::SippRun;
+    let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
+    let ok = SippRun::new(ctx, "sipp_ok", "register.xml")
+        .remote(kam.addr())
+        .service("alice")
+        .arg("-au")
+        .arg("alice")
+        .arg("-ap")
+        .arg(password("alice"))
+        .timeout(Duration::from_secs(10))
+        .run(ctx)
+        .await?;
+    ok.expect_clean(1)?;
+    kam.wait_bindings("alice", 1, Duration::from_secs(2))
+        .await?;
+    let bad = SippRun::new(ctx, "sipp_bad", "register.xml")
+        .remote(kam.addr())
+        .service("bob")
+        .arg("-au")
+        .arg("bob")
+        .arg("-ap")
+        .arg("wrong")
+        .timeout(Duration::from_secs(10))
+        .run(ctx)
+        .await?;
+    ensure!(
+        bad.exit_code == 1 && bad.failed == 1 && bad.successful == 0,
+        "a wrong password did not fail SIPp's REGISTER: {}",
+        bad.summary()
+    );
+    kam.wait_bindings("bob", 0, Duration::from_secs(1)).await?;
+    Ok(format!(
+        "right password: {}; wrong: {}",
+        ok.summary(),
+        bad.summary()
     ))
 }

@@ -24,7 +24,8 @@
 //!   that `Require`s an extension gets `420` with `Unsupported` (we implement none).
 //! * **In a call**: BYE -> `200`, call ended; re-INVITE / UPDATE answered (hold:
 //!   `sendonly` answered `recvonly`, address and codec changes) and reported again as
-//!   [`CoreEvent::MediaNegotiated`]; a re-INVITE without SDP gets our offer; OPTIONS,
+//!   [`CoreEvent::MediaNegotiated`]; a re-INVITE without SDP gets our offer; an UPDATE
+//!   with an offer before we answered gets `488` (RFC 3311); OPTIONS,
 //!   INFO -> `200`; REFER -> `202` and [`CoreEvent::TransferRequested`]; NOTIFY of a
 //!   transfer we asked for -> its outcome. A request for an unknown dialog gets `481`; a
 //!   method we do not do `405` with `Allow`.
@@ -36,6 +37,10 @@
 //! * **Hang-up**: BYE in the dialog (To tag, next CSeq, route set), re-sent with
 //!   credentials when challenged; held back while our `2xx` waits for its ACK (RFC 3261
 //!   §15), sent once the ACK comes or the `2xx` retransmissions give up.
+//! * **Our re-INVITE** ([`reinvite`](UaCore::reinvite): hold, resume): its outcome is
+//!   [`CoreEvent::ReinviteResult`], after the answer's [`CoreEvent::MediaNegotiated`]; a
+//!   `491` (glare) is retried once after a random wait (RFC 3261 §14.1); no answer, `408`
+//!   or `481` end the call.
 //! * **Transfer** ([`transfer`](UaCore::transfer)): REFER; blind: done on `2xx`, then BYE;
 //!   attended: waits for the NOTIFY whose `message/sipfrag` carries a final status, and
 //!   keeps the call when it failed. [`CoreEvent::TransferResult`] says how it went.
@@ -121,7 +126,7 @@ const ENDED_LINGER: Duration = Duration::from_secs(32);
 /// error. Ended calls do not count: they are remembered apart (see [`MAX_ENDED`]).
 pub const MAX_CALLS: usize = 4096;
 
-/// Most ended calls remembered for [`ENDED_LINGER`] (to answer late ACKs, retransmitted
+/// Most ended calls remembered for 32 s (to answer late ACKs, retransmitted
 /// BYEs, a 2xx crossing our CANCEL); beyond it the oldest are forgotten early. At 1000
 /// calls per second 32 s of linger is 32000 calls.
 pub const MAX_ENDED: usize = 65536;
@@ -462,6 +467,10 @@ struct Call {
     early_answer: Option<String>,
     /// The re-INVITE we sent and is in progress.
     reinvite: Option<TransactionKey>,
+    /// The direction our pending (or glare-delayed) re-INVITE asks for.
+    reinvite_direction: TransmitType,
+    /// Our re-INVITE met a `491` and is tried once more (RFC 3261 §14.1).
+    glare_retried: bool,
     /// A transfer we asked for: blind or not.
     transfer: Option<bool>,
     /// An attended transfer's REFER was accepted: give up waiting for its NOTIFY then.
@@ -500,6 +509,8 @@ pub struct UaCore {
     ended: VecDeque<(Instant, CallKey)>,
     /// Accepted attended transfers waiting for their NOTIFY, with the time to give up.
     transfer_deadlines: Vec<(Instant, CallKey)>,
+    /// Re-INVITEs refused with `491` (glare), to try again at the time given.
+    glare_retries: Vec<(Instant, CallKey)>,
     /// Local address the OS routes to a peer from, learned from the driver.
     routes: HashMap<IpAddr, IpAddr>,
     /// Host names resolved by the driver.
@@ -532,6 +543,7 @@ impl UaCore {
             next_message: 1,
             ended: VecDeque::new(),
             transfer_deadlines: Vec::new(),
+            glare_retries: Vec::new(),
             routes: HashMap::new(),
             resolved: HashMap::new(),
             registrar_hop: None,
@@ -644,8 +656,10 @@ impl UaCore {
         // Calls end in time order: the oldest ended call lingers least.
         let linger = self.ended.front().map(|(t, _)| *t + ENDED_LINGER);
         let transfer = self.transfer_deadlines.iter().map(|(t, _)| *t).min();
+        let glare = self.glare_retries.iter().map(|(t, _)| *t).min();
         [
             transfer,
+            glare,
             self.tl.poll_timeout(),
             self.registration
                 .as_ref()
@@ -681,11 +695,31 @@ impl UaCore {
                 self.transfer_failed(call);
             }
         }
+        let (due, later): (Vec<_>, Vec<_>) =
+            self.glare_retries.drain(..).partition(|(t, _)| *t <= now);
+        self.glare_retries = later;
+        for (_, call) in due {
+            self.retry_after_glare(now, call);
+        }
         while let Some(&(t, _)) = self.ended.front() {
             if t + ENDED_LINGER > now {
                 break;
             }
             self.forget_oldest_ended(now);
+        }
+    }
+
+    /// The wait after a `491` is over: send the re-INVITE again, once.
+    fn retry_after_glare(&mut self, now: Instant, key: CallKey) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        if call.state != CallState::Answered {
+            return; // Ended meanwhile: the driver has told the waiter.
+        }
+        let direction = call.reinvite_direction;
+        if self.reinvite(now, key, direction).is_err() {
+            self.reinvite_failed(key, 491);
         }
     }
 
@@ -1144,6 +1178,8 @@ impl UaCore {
                 ack_pending: false,
                 deferred_bye: None,
                 refer_sent: false,
+                reinvite_direction: TransmitType::SendRecv,
+                glare_retried: false,
             },
         );
         Ok(key)
@@ -1458,13 +1494,15 @@ impl UaCore {
     /// [`Error::InvalidState`] unless answered or while another offer is pending.
     pub fn reinvite(&mut self, now: Instant, key: CallKey, direction: TransmitType) -> Result<()> {
         self.require_state(key, &[CallState::Answered], "re-INVITE")?;
+        let glare_wait = self.glare_retries.iter().any(|(_, k)| *k == key);
         let call = self.call_mut(key)?;
-        if call.reinvite.is_some() {
+        if call.reinvite.is_some() || glare_wait {
             return Err(Error::InvalidState {
                 state: call.state,
                 action: "re-INVITE while one is pending",
             });
         }
+        call.reinvite_direction = direction;
         let sdp = call.sdp.as_mut().ok_or(Error::UnknownCall)?;
         sdp.local_mut().direction = direction;
         let offer = sdp.create_offer()?;
@@ -2160,8 +2198,28 @@ impl UaCore {
                 }
                 None => 488,
             };
+            if let Some(c) = self.calls.get_mut(&key) {
+                c.glare_retried = false;
+            }
             self.emit(CoreEvent::ReinviteResult { call: key, status });
+        } else if code == 491 && !call.glare_retried {
+            // Glare (RFC 3261 §14.1): both sides re-INVITEd at once. Try once more after
+            // 2.1-4 s when we chose the Call-ID, 0-2 s when the peer did (in 10 ms steps),
+            // so that the two sides do not collide again.
+            call.glare_retried = true;
+            if let Some(s) = &mut call.sdp {
+                s.cancel_offer();
+            }
+            let random = u64::from(random_cseq());
+            let wait = match call.direction {
+                CallDirection::Outgoing => Duration::from_millis(2100 + random % 191 * 10),
+                CallDirection::Incoming => Duration::from_millis(random % 201 * 10),
+            };
+            self.glare_retries.push((now + wait, key));
         } else {
+            if let Some(c) = self.calls.get_mut(&key) {
+                c.glare_retried = false;
+            }
             self.reinvite_failed(key, code);
             if matches!(code, 408 | 481) {
                 self.end_call(now, key, EndReason::Timeout, Some(msg));
@@ -2437,6 +2495,8 @@ impl UaCore {
                 ack_pending: false,
                 deferred_bye: None,
                 refer_sent: false,
+                reinvite_direction: TransmitType::SendRecv,
+                glare_retried: false,
             },
         );
         self.emit(CoreEvent::IncomingCall {
@@ -2591,8 +2651,15 @@ impl UaCore {
             return;
         }
         let Some(sdp) = &mut call.sdp else {
-            // An UPDATE before we answered (no SDP state yet): accept without SDP.
-            let r = uas_response(&msg, SipStatus::OK, &tag, contact.as_ref()).build();
+            // An UPDATE before we answered (no SDP state yet): without an offer it only
+            // refreshes the target, accepted; an offer we cannot take before our answer
+            // to the INVITE's is refused (RFC 3311 §5.2: 488).
+            let status = if msg.has_sdp() {
+                SipStatus::NOT_ACCEPTABLE_HERE
+            } else {
+                SipStatus::OK
+            };
+            let r = uas_response(&msg, status, &tag, contact.as_ref()).build();
             self.respond(now, tx, r);
             return;
         };

@@ -530,12 +530,30 @@ fn reinvite_outcome_is_reported_after_the_media() {
         "{ev:?}"
     );
 
-    // Refused (glare): reported, the call stays up, a new re-INVITE is possible.
+    // Glare: a 491 is retried once after 0-2 s (the peer chose the Call-ID, RFC 3261
+    // §14.1), with a new CSeq; a second 491 is reported and the call stays up.
     core.reinvite(now, call, TransmitType::SendRecv).unwrap();
     let re = only(sent(&mut core), Method::Invite);
     core.handle_incoming(
         now,
         respond(&re, "491 Request Pending", Some("at"), "", ""),
+        alice(),
+    );
+    only(sent(&mut core), Method::Ack);
+    assert!(events(&mut core).is_empty(), "not final yet: retried");
+    let at = core.poll_timeout().unwrap();
+    assert!(
+        at <= now + std::time::Duration::from_secs(2),
+        "{:?}",
+        at - now
+    );
+    core.handle_timeout(at);
+    let again = only(sent(&mut core), Method::Invite);
+    assert!(again.cseq().unwrap().seq > re.cseq().unwrap().seq);
+    assert!(String::from_utf8_lossy(again.body()).contains("a=sendrecv"));
+    core.handle_incoming(
+        at,
+        respond(&again, "491 Request Pending", Some("at"), "", ""),
         alice(),
     );
     let ev = events(&mut core);
@@ -544,6 +562,43 @@ fn reinvite_outcome_is_reported_after_the_media() {
         "{ev:?}"
     );
     assert_eq!(core.call_state(call), Some(CallState::Answered));
+    // The retry budget is per re-INVITE: the next glare is retried again, and succeeds.
+    core.reinvite(at, call, TransmitType::SendRecv).unwrap();
+    let re = only(sent(&mut core), Method::Invite);
+    core.handle_incoming(
+        at,
+        respond(&re, "491 Request Pending", Some("at"), "", ""),
+        alice(),
+    );
+    let at = core.poll_timeout().unwrap();
+    core.handle_timeout(at);
+    let again = only(sent(&mut core), Method::Invite);
+    core.handle_incoming(
+        at,
+        respond(
+            &again,
+            "200 OK",
+            Some("at"),
+            "",
+            &answer
+                .replace("o=alice 1 2", "o=alice 1 3")
+                .replace("recvonly", "sendrecv"),
+        ),
+        alice(),
+    );
+    let ev = events(&mut core);
+    assert!(
+        matches!(
+            &ev[..],
+            [
+                CoreEvent::MediaNegotiated { .. },
+                CoreEvent::ReinviteResult { status: 200, .. }
+            ]
+        ),
+        "{ev:?}"
+    );
+    sent(&mut core);
+    let now = at;
 
     // No answer: Timer B gives 408, the call is over (RFC 3261 §14.1).
     core.reinvite(now, call, TransmitType::SendRecv).unwrap();
@@ -575,4 +630,25 @@ fn reinvite_outcome_is_reported_after_the_media() {
             .any(|m| m.method() == Some(Method::Bye)),
         "the dialog is ended with a BYE"
     );
+}
+
+/// An UPDATE in the early dialog (ringing, not answered yet): without SDP it is
+/// accepted; with an offer, which we cannot take before answering the INVITE's, it gets
+/// 488 (RFC 3311 §5.2) instead of a 200 that ignores it.
+#[test]
+fn an_early_update_with_an_offer_is_refused_and_without_one_accepted() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, ringing) = ring(&mut core, now, invite("u1", OFFER));
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("UPDATE", "u1", &tag, 11, "", ""), alice());
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [200]);
+    core.handle_incoming(now, in_dialog("UPDATE", "u1", &tag, 12, OFFER, ""), alice());
+    let out = sent(&mut core);
+    assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [488]);
+    assert!(out[0].body().is_empty());
+    assert_eq!(core.call_state(call), Some(CallState::Ringing));
+    // The call can still be answered.
+    core.answer(now, call, 30000).unwrap();
+    assert_eq!(code(&sent(&mut core)[0]), 200);
 }

@@ -55,6 +55,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             |ctx| Box::pin(sipp_pcap_audio_dtmf(ctx)),
         ),
         Scenario::new(
+            "sipp_compact_headers",
+            "SIPp's INVITE/ACK/BYE with compact, odd-case and folded headers: answered and ended normally",
+            30,
+            |ctx| Box::pin(sipp_compact_headers(ctx)),
+        ),
+        Scenario::new(
             "bye_while_playing",
             "SIPp calls via Kamailio, we answer and play a tone; SIPp's BYE ends the call and the audio",
             40,
@@ -389,4 +395,38 @@ async fn sipp_pcap_audio_dtmf(ctx: &mut Ctx) -> Result<String> {
         "codec {codec}, {loud} speech frames above -40 dBFS, keys {keys:?} once each; {}",
         stats.summary()
     ))
+}
+
+async fn sipp_compact_headers(ctx: &mut Ctx) -> Result<String> {
+    let rec = SipRecorder::default();
+    let phone = p2p_phone(ctx, &rec).await?;
+    let sipp = SippRun::new(ctx, "sipp", "uac_compact.xml")
+        .remote(phone.local_addr().expect("started"))
+        .service("alice")
+        .timeout(Duration::from_secs(15))
+        .spawn(ctx)?;
+    let call = incoming(&phone).await?;
+    let from = call.remote_uri();
+    call.answer().await?;
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(8))
+        .await
+        .context("the compact-form BYE did not end the call")?;
+    expect_end(&call, &EndReason::RemoteHangup)?;
+    let stats = sipp.finish().await?;
+    stats.expect_clean(1)?;
+    // Our answers echo the caller's Via and tags whatever form they came in.
+    let ok = rec
+        .sent()
+        .into_iter()
+        .find(|m| m.starts_with("SIP/2.0 200") && super::cseq_method(m) == Some("INVITE"))
+        .context("no 200 for the INVITE")?;
+    let via = header(&ok, "Via")
+        .or_else(|| header(&ok, "v"))
+        .unwrap_or_default();
+    ensure!(
+        via.contains("rport="),
+        "our 200's Via lacks the rport value (RFC 3581): {via}"
+    );
+    phone.stop().await;
+    Ok(format!("caller {from}; {}", stats.summary()))
 }

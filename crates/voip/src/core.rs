@@ -778,6 +778,10 @@ impl UaCore {
             if let Some(d) = &mut call.dialog {
                 d.terminate();
             }
+            // What lingers (ENDED_LINGER) only answers late ACKs, BYEs and 2xx: the
+            // media state is dead weight from now on.
+            call.sdp = None;
+            call.early_answer = None;
             self.ended.push_back((now, key));
         }
         // A call made for a REFER: tell the referrer how it went (RFC 3515 §2.4.5).

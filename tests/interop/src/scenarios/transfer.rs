@@ -244,6 +244,18 @@ async fn transfer(ctx: &mut Ctx, blind: bool) -> Result<String> {
     let carol_heard = Baresip::read_recording(&dec)?;
     let tone = expect_tone("what carol recorded", &carol_heard, 600.0, -6.0, 1.0)?;
 
+    // The NOTIFYs of the refer subscription are answered 200, also after our call ended
+    // (a 481 would kill the subscription the REFER created, RFC 3515 / RFC 5057).
+    let notify_answers: Vec<String> = rec
+        .sent()
+        .into_iter()
+        .filter(|m| m.starts_with("SIP/2.0 ") && super::cseq_method(m) == Some("NOTIFY"))
+        .map(|m| m.lines().next().unwrap_or_default().to_owned())
+        .collect();
+    ensure!(
+        notify_answers.iter().all(|l| l.starts_with("SIP/2.0 200")),
+        "our answers to bob's NOTIFYs: {notify_answers:?}"
+    );
     let refers = rec.sent_requests("REFER");
     let last = refers.last().context("no REFER in our SIP log")?;
     let refer_to = header(last, "Refer-To").unwrap_or_default().to_owned();
@@ -254,7 +266,7 @@ async fn transfer(ctx: &mut Ctx, blind: bool) -> Result<String> {
         .filter(|m| m.starts_with("NOTIFY "))
         .count();
     detail.push(format!(
-        "REFER to carol ({refer_to}): true after {took} ms; {notifies} NOTIFY; carol got bob, heard his 600 Hz {tone}"
+        "REFER to carol ({refer_to}): true after {took} ms; {notifies} NOTIFY answered 200; carol got bob, heard his 600 Hz {tone}"
     ));
     alice.stop().await;
     bob.stop().await;

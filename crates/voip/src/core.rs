@@ -20,7 +20,8 @@
 //!   (delayed offer: the answer comes in the ACK). The transaction layer retransmits the
 //!   2xx until the ACK (RFC 6026). [`early_media`](UaCore::early_media) sends `183` with
 //!   the SDP answer first (repeated in the `200`). [`deny`](UaCore::deny) sends
-//!   `486 Busy Here`. A CANCEL before the answer gets `200`, the INVITE `487`. A request
+//!   `486 Busy Here`. A CANCEL before the answer gets `200`, the INVITE `487`. The same
+//!   INVITE arriving again by another path gets `482` (RFC 3261 §8.2.2.2). A request
 //!   that `Require`s an extension gets `420` with `Unsupported` (we implement none).
 //! * **In a call**: BYE -> `200`, call ended; re-INVITE / UPDATE answered (hold:
 //!   `sendonly` answered `recvonly`, address and codec changes) and reported again as
@@ -499,6 +500,9 @@ pub struct UaCore {
     calls: HashMap<CallKey, Call>,
     /// (Call-ID, local tag) -> call.
     index: HashMap<(String, String), CallKey>,
+    /// (Call-ID, From tag) -> incoming call, to spot a second copy of an INVITE
+    /// (RFC 3261 §8.2.2.2).
+    incoming: HashMap<(String, String), CallKey>,
     purposes: HashMap<TransactionKey, Tracked>,
     registration: Option<Registration>,
     auth: ClientAuth,
@@ -535,6 +539,7 @@ impl UaCore {
             tl,
             calls: HashMap::new(),
             index: HashMap::new(),
+            incoming: HashMap::new(),
             purposes: HashMap::new(),
             registration: None,
             auth,
@@ -732,10 +737,14 @@ impl UaCore {
         // A BYE still waiting for an ACK (the NoAck normally came first): send it.
         self.ack_settled(now, k);
         if let Some(c) = self.calls.remove(&k) {
-            self.index.remove(&(
-                c.invite.call_id().unwrap_or_default().to_owned(),
-                c.local_tag.clone(),
-            ));
+            let call_id = c.invite.call_id().unwrap_or_default().to_owned();
+            if c.direction == CallDirection::Incoming {
+                let from_tag = c.invite.from_tag().unwrap_or_default().to_owned();
+                if self.incoming.get(&(call_id.clone(), from_tag.clone())) == Some(&k) {
+                    self.incoming.remove(&(call_id.clone(), from_tag));
+                }
+            }
+            self.index.remove(&(call_id, c.local_tag));
         }
     }
 
@@ -2425,6 +2434,21 @@ impl UaCore {
         while self.ended.len() >= MAX_ENDED {
             self.forget_oldest_ended(now);
         }
+        let call_id = msg.call_id().unwrap_or_default().to_owned();
+        let from_tag = msg.from_tag().unwrap_or_default().to_owned();
+        let seq = msg.cseq().ok().map(|c| c.seq);
+        let merged = self
+            .incoming
+            .get(&(call_id.clone(), from_tag.clone()))
+            .and_then(|k| self.calls.get(k))
+            .is_some_and(|first| first.invite.cseq().ok().map(|c| c.seq) == seq);
+        if merged {
+            // The same request reached us twice by different paths (a forking proxy),
+            // RFC 3261 §8.2.2.2; or a retransmission so late its transaction is over.
+            // Either way not a second call.
+            self.simple(now, tx, &msg, SipStatus::LOOP_DETECTED);
+            return;
+        }
         if self.live_calls() >= MAX_CALLS {
             self.simple(now, tx, &msg, SipStatus::BUSY_HERE);
             return;
@@ -2475,7 +2499,7 @@ impl UaCore {
         let _ = self.tl.respond(now, tx, ringing);
         let key = CallKey(self.next_call);
         self.next_call += 1;
-        let call_id = msg.call_id().unwrap_or_default().to_owned();
+        self.incoming.insert((call_id.clone(), from_tag), key);
         self.index.insert((call_id, tag.clone()), key);
         self.calls.insert(
             key,

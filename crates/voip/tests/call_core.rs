@@ -745,3 +745,29 @@ fn sip_info_dtmf_is_reported() {
         assert_eq!(got, want, "{ct} {body:?}");
     }
 }
+
+/// RFC 3261 §8.2.2.2: the same INVITE (Call-ID, From tag, CSeq) arriving again by
+/// another path (another Via branch, as a forking proxy sends it) is not a second call:
+/// 482 Loop Detected. Another CSeq or From tag is a new call.
+#[test]
+fn a_merged_invite_gets_482_and_is_not_a_second_call() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, _) = ring(&mut core, now, invite("m1", OFFER));
+    let text = String::from_utf8_lossy(invite("m1", OFFER).as_bytes())
+        .replace("branch=z9hG4bK-m1", "branch=z9hG4bK-m1-other-path");
+    core.handle_incoming(now, SipMessage::parse(Bytes::from(text)).unwrap(), alice());
+    assert_eq!(sent(&mut core).iter().map(code).collect::<Vec<_>>(), [482]);
+    assert!(events(&mut core).is_empty());
+    assert_eq!(core.active_calls(), [call]);
+    // A different From tag with the same Call-ID is someone else's INVITE.
+    let other = String::from_utf8_lossy(invite("m1", OFFER).as_bytes())
+        .replace("tag=at", "tag=other")
+        .replace("branch=z9hG4bK-m1", "branch=z9hG4bK-m1b");
+    ring(
+        &mut core,
+        now,
+        SipMessage::parse(Bytes::from(other)).unwrap(),
+    );
+    assert_eq!(core.active_calls().len(), 2);
+}

@@ -343,13 +343,38 @@ fn find_general<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
 /// `None`: there are none.
 pub(crate) fn trailing_params_at(b: &[u8]) -> Option<usize> {
     let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                // A quoted display name: jump to its closing quote (`\` escapes one byte).
+                i += 1;
+                loop {
+                    i += scan::find_quote_end(b.get(i..)?)?;
+                    if b[i] == b'"' {
+                        break;
+                    }
+                    i += 2;
+                }
+            }
+            b'<' => return scan::find_byte(&b[i..], b'>').map(|j| i + j + 1),
+            b';' => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+fn trailing_params_at_bytewise(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
     let mut in_quotes = false;
     while i < b.len() {
         match b[i] {
             b'\\' if in_quotes => i += 1,
             b'"' => in_quotes = !in_quotes,
             b'<' if !in_quotes => {
-                return scan::find_byte(&b[i..], b'>').map(|j| i + j + 1);
+                return b[i..].iter().position(|&c| c == b'>').map(|j| i + j + 1);
             }
             b';' if !in_quotes => return Some(i),
             _ => {}
@@ -447,6 +472,14 @@ mod tests {
 
     proptest::proptest! {
         /// The fast lookup finds what the iterator finds.
+        #[test]
+        fn trailing_params_agree_with_a_byte_loop(v in "[a\"\\\\<>;]{0,16}") {
+            proptest::prop_assert_eq!(
+                trailing_params_at(v.as_bytes()),
+                trailing_params_at_bytewise(v.as_bytes())
+            );
+        }
+
         #[test]
         fn find_agrees_with_the_iterator(
             raw in "[;=a-c \",]{0,16}",

@@ -170,6 +170,13 @@ pub(crate) fn simple_host(t: &str, i: usize) -> Option<(Host<'_>, usize)> {
     }
     let end = i + n;
     let name = &b[i..end];
+    // An IPv4 address is read in one pass; only when that fails does the all-digits test
+    // tell a malformed address from a host name.
+    if name[0].is_ascii_digit()
+        && let Some(ip) = scan::parse_ipv4(name, b'/')
+    {
+        return Some((Host::Ipv4(ip), end));
+    }
     if name.iter().all(|&x| scan::is(x, scan::DIGIT_DOT)) {
         // `name` holds only digits and dots, so the quad must end at its end.
         return Some((Host::Ipv4(scan::parse_ipv4(name, b'/')?), end));

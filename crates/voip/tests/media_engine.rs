@@ -629,7 +629,10 @@ async fn same_host_other_port_is_heard_and_sends_stay_on_the_sdp_port() {
     assert_eq!(stats.rejected_source, 0);
     assert_eq!(stats.other_port_packets, 10);
     let heard = s.read_i16(800, true).await;
-    assert!(heard.iter().any(|&x| x.unsigned_abs() > 1000), "the audio is played out");
+    assert!(
+        heard.iter().any(|&x| x.unsigned_abs() > 1000),
+        "the audio is played out"
+    );
     // Still sending to where the peer listens, not to its sending socket.
     assert_eq!(s.remote_addr(), listens.local_addr().ok());
     let got = recv_packets(&listens, 3).await;

@@ -242,7 +242,11 @@ pub(crate) fn scan_head(
                 if line.get(p) != Some(&b':') {
                     p += skip_sp(&line[p..]);
                     if line.get(p) != Some(&b':') {
-                        return Err(Error::syntax("header", pos + p, "':' after the header name"));
+                        return Err(Error::syntax(
+                            "header",
+                            pos + p,
+                            "':' after the header name",
+                        ));
                     }
                 }
                 (HeaderName::lookup(&line[..name_len]), name_len, p + 1)

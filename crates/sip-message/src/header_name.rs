@@ -594,11 +594,7 @@ mod table_tests {
                 name.to_ascii_lowercase(),
             ] {
                 let line = format!("{n}: value\r\n");
-                assert_eq!(
-                    lookup_line(line.as_bytes(), 0),
-                    Some((*id, n.len())),
-                    "{n}"
-                );
+                assert_eq!(lookup_line(line.as_bytes(), 0), Some((*id, n.len())), "{n}");
                 // Whitespace before the colon or an unknown name: the general path.
                 let spaced = format!("{n} : value\r\n");
                 assert_eq!(lookup_line(spaced.as_bytes(), 0), None, "{n}");

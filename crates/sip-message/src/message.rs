@@ -5,7 +5,8 @@ use crate::framing::{self, HeaderEntry, HeaderIndex, HotIndex, Line};
 use crate::header_name::{HOT, HOT_SLOTS, HeaderName, NO_SLOT, NameId, OtherHeaderName};
 use crate::headers::auth::parse_auth;
 use crate::headers::misc::{
-    parse_call_id, simple_call_id, simple_cseq, parse_cseq, parse_media_type, parse_number, parse_token, parse_token_params,
+    parse_call_id, parse_cseq, parse_media_type, parse_number, parse_token, parse_token_params,
+    simple_call_id, simple_cseq,
 };
 use crate::headers::name_addr::{parse_contact, parse_name_addr};
 use crate::headers::via::parse_via;
@@ -1067,8 +1068,7 @@ mod tests {
                 max_headers: 1000,
                 ..ParseLimits::default()
             };
-            let msg =
-                SipMessage::parse_with(Bytes::from(m), &limits, Framing::Datagram).unwrap();
+            let msg = SipMessage::parse_with(Bytes::from(m), &limits, Framing::Datagram).unwrap();
             assert_eq!(msg.via().unwrap().branch(), Some("z9hG4bK1"), "{filler}");
             assert_eq!(msg.vias().count(), 2);
             assert_eq!(msg.call_id().unwrap(), "c1");

@@ -118,9 +118,7 @@ pub(crate) fn token_len(s: &[u8]) -> usize {
 #[inline]
 pub(crate) fn run(b: &[u8], i: usize, class: u16) -> usize {
     b.get(i..).map_or(0, |r| {
-        r.iter()
-            .position(|&x| !is(x, class))
-            .unwrap_or(r.len())
+        r.iter().position(|&x| !is(x, class)).unwrap_or(r.len())
     })
 }
 
@@ -577,7 +575,11 @@ pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
 /// leading zeros). `None` for anything else. The std parser is generic over address kinds
 /// and costs several times more on the addresses every SIP and SDP message carries.
 pub(crate) fn parse_ipv4(b: &[u8], stop: u8) -> Option<std::net::Ipv4Addr> {
-    let digit = |i: usize| b.get(i).filter(|d| d.is_ascii_digit()).map(|d| u32::from(d - b'0'));
+    let digit = |i: usize| {
+        b.get(i)
+            .filter(|d| d.is_ascii_digit())
+            .map(|d| u32::from(d - b'0'))
+    };
     let mut octets = [0u8; 4];
     let mut i = 0;
     for (n, o) in octets.iter_mut().enumerate() {

@@ -251,7 +251,8 @@ impl<'a> Iterator for MediaViews<'a> {
         if start >= bytes.len() {
             return None;
         }
-        let line_end = crate::scan::find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
+        let line_end =
+            crate::scan::find_byte(&bytes[start..], b'\n').map_or(bytes.len(), |i| start + i);
         let body = (line_end + 1).min(bytes.len());
         let (line, i, connection) = match self.sections.get(self.index) {
             Some(s) if s.start as usize == start => (s.line, s.end as usize, s.connection),

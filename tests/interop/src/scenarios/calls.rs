@@ -31,6 +31,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             |ctx| Box::pin(cancel_incoming(ctx)),
         ),
         Scenario::new(
+            "cancel_incoming_via_kamailio",
+            "SIPp's CANCEL reaches us through Kamailio (the proxy's own CANCEL): 200 + 487, RemoteCanceled",
+            30,
+            |ctx| Box::pin(cancel_incoming_via_kamailio(ctx)),
+        ),
+        Scenario::new(
             "busy_outgoing",
             "SIPp answers our INVITE 486: we ACK, call Ended with Busy(486)",
             30,
@@ -162,6 +168,59 @@ async fn cancel_incoming(ctx: &mut Ctx) -> Result<String> {
     ensure!(answers.contains(&487), "no 487 sent: {answers:?}");
     phone.stop().await;
     Ok(format!("responses {answers:?}; {}", stats.summary()))
+}
+
+async fn cancel_incoming_via_kamailio(ctx: &mut Ctx) -> Result<String> {
+    let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
+    let rec = SipRecorder::default();
+    let params = ctx
+        .phone_params("alice", 10)?
+        .server("127.0.0.1", kam.port)
+        .password("alice", password("alice"))
+        .sip_layer(rec.clone());
+    let phone = ctx.start_phone(params).await?;
+    let sipp = SippRun::new(ctx, "sipp", "uac_cancel.xml")
+        .remote(kam.addr())
+        .service("alice")
+        .timeout(Duration::from_secs(15))
+        .spawn(ctx)?;
+    let call = incoming(&phone).await?;
+    ensure!(
+        call.state() == CallState::Ringing,
+        "incoming call in {:?}",
+        call.state()
+    );
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(10))
+        .await?;
+    expect_end(&call, &EndReason::RemoteCanceled)?;
+    let stats = sipp.finish().await?;
+    stats.expect_clean(1)?;
+    let cancel = rec
+        .received()
+        .into_iter()
+        .find(|m| m.starts_with("CANCEL "))
+        .context("no CANCEL reached us")?;
+    let invite = rec
+        .received()
+        .into_iter()
+        .find(|m| m.starts_with("INVITE "))
+        .context("no INVITE")?;
+    // RFC 3261 9.1: the CANCEL's top Via (the proxy's branch) equals the INVITE's.
+    ensure!(
+        header(&cancel, "Via") == header(&invite, "Via"),
+        "CANCEL and INVITE top Via differ"
+    );
+    let sent_487 = rec
+        .sent()
+        .iter()
+        .filter(|m| m.starts_with("SIP/2.0 487"))
+        .count();
+    ensure!(sent_487 >= 1, "no 487 sent to the proxy");
+    phone.stop().await;
+    Ok(format!(
+        "CANCEL via the proxy, 487 sent; {}",
+        stats.summary()
+    ))
 }
 
 async fn busy_outgoing(ctx: &mut Ctx) -> Result<String> {

@@ -2,7 +2,8 @@
 //! from a WAV file (`aufile`), every call's sent and received audio dumped to WAV files
 //! (`sndfile`), driven over `ctrl_tcp` (netstring JSON commands and events) and `cons`
 //! (single-key commands: digits are RFC 4733 DTMF during a call; received MESSAGE text is
-//! printed there and nowhere else).
+//! printed there and nowhere else). Its one contact is `sip:alice@voip.test`, so the
+//! ctrl command `message TEXT` sends alice a MESSAGE.
 //!
 //! The configuration comes from `tests/interop/baresip/{config,accounts}.template`, with
 //! the run's ports and paths filled in, in a fresh directory per instance.
@@ -160,6 +161,8 @@ impl Baresip {
             ],
         );
         std::fs::write(dir.join("accounts"), accounts)?;
+        // One contact, the current one: `message TEXT` (contact.so) sends a MESSAGE to it.
+        std::fs::write(dir.join("contacts"), "\"Alice\" <sip:alice@voip.test>\n")?;
 
         let mut cmd = Command::new("baresip");
         cmd.arg("-f").arg(&dir);

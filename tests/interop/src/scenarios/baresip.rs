@@ -33,7 +33,13 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             "baresip_calls_us_audio",
             "baresip calls us through Kamailio; tones both ways found at their level in both recordings",
             40,
-            |ctx| Box::pin(baresip_calls_us_audio(ctx)),
+            |ctx| Box::pin(baresip_calls_us_audio(ctx, "PCMU,PCMA", AudioCodec::Pcmu)),
+        ),
+        Scenario::new(
+            "baresip_calls_us_pcma",
+            "baresip offers PCMA only: we answer PCMA, tones both ways at their level; its in-call MESSAGE reaches us",
+            40,
+            |ctx| Box::pin(baresip_calls_us_audio(ctx, "PCMA", AudioCodec::Pcma)),
         ),
         Scenario::new(
             "baresip_dtmf_pcmu",
@@ -208,11 +214,19 @@ pub(super) async fn incoming(phone: &VoipPhone, limit: Duration) -> Result<VoipC
         .context("the phone stopped")
 }
 
-async fn baresip_calls_us_audio(ctx: &mut Ctx) -> Result<String> {
+async fn baresip_calls_us_audio(
+    ctx: &mut Ctx,
+    codecs: &'static str,
+    expect: AudioCodec,
+) -> Result<String> {
     let kam = Kamailio::start(ctx, KamailioOpts::default()).await?;
     let rec = SipRecorder::default();
     let alice = registered_phone(ctx, &kam, "alice", &rec).await?;
-    let mut bob = Baresip::start(ctx, &kam, BaresipOpts::new("bob", 600.0)).await?;
+    let opts = BaresipOpts {
+        codecs,
+        ..BaresipOpts::new("bob", 600.0)
+    };
+    let mut bob = Baresip::start(ctx, &kam, opts).await?;
 
     bob.command("dial", "sip:alice@voip.test").await?;
     let call = incoming(&alice, Duration::from_secs(5)).await?;
@@ -230,9 +244,32 @@ async fn baresip_calls_us_audio(ctx: &mut Ctx) -> Result<String> {
         "baresip established a call with {}",
         event_peer(&established)
     );
+    let media = call.media().context("answered without media")?;
+    ensure!(
+        media.codec == expect,
+        "baresip offered {codecs}, we answered {:?}",
+        media.codec
+    );
     let tone = audio::tone_i16(OUR_HZ, OUR_DBFS, 2.0);
     let heard = play_and_record(&call, &tone, 3.0).await?;
     keep(ctx, "we-heard.wav", &heard);
+    let mut message_note = String::new();
+    if expect == AudioCodec::Pcma {
+        // baresip's in-call `message` command: a MESSAGE to its peer (us), out of dialog.
+        let text = "baresip to alice: ça va? 42";
+        bob.command("message", text).await?;
+        let got = tokio::time::timeout(Duration::from_secs(5), alice.next_message())
+            .await
+            .context("baresip's MESSAGE did not reach us within 5s")?
+            .context("the phone stopped")?;
+        ensure!(
+            got.text() == text,
+            "we got {:?}, baresip sent {text:?}",
+            got.text()
+        );
+        ensure!(got.from.contains("bob"), "MESSAGE from {}", got.from);
+        message_note = format!("; its MESSAGE {:?} from {} arrived", got.text(), got.from);
+    }
     call.hangup().await?;
     call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
         .await?;
@@ -260,7 +297,7 @@ async fn baresip_calls_us_audio(ctx: &mut Ctx) -> Result<String> {
     alice.stop().await;
     bob.stop().await;
     Ok(format!(
-        "baresip heard our 1 kHz {}, we heard its 600 Hz {}",
+        "{expect:?}: baresip heard our 1 kHz {}, we heard its 600 Hz {}{message_note}",
         ours?, theirs?
     ))
 }

@@ -61,6 +61,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             |ctx| Box::pin(sipp_pcap_audio_dtmf(ctx)),
         ),
         Scenario::new(
+            "sipp_early_media",
+            "SIPp answers 183 with SDP and plays speech before its 200: we hear the early media in Progress",
+            30,
+            |ctx| Box::pin(sipp_early_media(ctx)),
+        ),
+        Scenario::new(
             "sipp_compact_headers",
             "SIPp's INVITE/ACK/BYE with compact, odd-case and folded headers: answered and ended normally",
             30,
@@ -488,4 +494,47 @@ async fn sipp_compact_headers(ctx: &mut Ctx) -> Result<String> {
     );
     phone.stop().await;
     Ok(format!("caller {from}; {}", stats.summary()))
+}
+
+async fn sipp_early_media(ctx: &mut Ctx) -> Result<String> {
+    let sipp = sipp_uas(ctx, "uas_early_media.xml", 1, 20).await?;
+    let rec = SipRecorder::default();
+    let phone = p2p_phone(ctx, &rec).await?;
+    let call = phone
+        .call(&format!("sip:sipp@{}", sipp.addr()), None)
+        .await?;
+    call.wait_for_state_timeout(CallState::Progress, Duration::from_secs(5))
+        .await
+        .context("no 183")?;
+    // Listen while the call is still in Progress (SIPp answers after 1.5 s).
+    let mut early = Vec::new();
+    while call.state() == CallState::Progress && early.len() < 8000 * 3 {
+        early.extend(call.read_i16(160, true).await);
+    }
+    call.wait_for_state_timeout(CallState::Answered, Duration::from_secs(5))
+        .await
+        .context("SIPp's 200 did not answer the call")?;
+    let codec = call
+        .media()
+        .map(|m| format!("{:?}", m.codec))
+        .unwrap_or_default();
+    let loud = early
+        .chunks_exact(160)
+        .filter(|f| audio::rms_dbfs(f) > -40.0)
+        .count();
+    ensure!(
+        loud >= 15,
+        "only {loud} of {} early-media frames above -40 dBFS (codec {codec})",
+        early.len() / 160
+    );
+    call.hangup().await?;
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(5))
+        .await?;
+    let stats = sipp.finish().await?;
+    stats.expect_clean(1)?;
+    phone.stop().await;
+    Ok(format!(
+        "{loud} speech frames heard before the 200, codec {codec}; {}",
+        stats.summary()
+    ))
 }

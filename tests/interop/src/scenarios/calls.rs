@@ -67,6 +67,12 @@ pub(crate) fn scenarios() -> Vec<Scenario> {
             |ctx| Box::pin(sipp_early_media(ctx)),
         ),
         Scenario::new(
+            "held_by_sipp",
+            "SIPp holds (re-INVITE sendonly) and resumes: we answer recvonly and stop sending, then sendrecv and send again",
+            30,
+            |ctx| Box::pin(held_by_sipp(ctx)),
+        ),
+        Scenario::new(
             "sipp_compact_headers",
             "SIPp's INVITE/ACK/BYE with compact, odd-case and folded headers: answered and ended normally",
             30,
@@ -535,6 +541,66 @@ async fn sipp_early_media(ctx: &mut Ctx) -> Result<String> {
     phone.stop().await;
     Ok(format!(
         "{loud} speech frames heard before the 200, codec {codec}; {}",
+        stats.summary()
+    ))
+}
+
+async fn held_by_sipp(ctx: &mut Ctx) -> Result<String> {
+    use rtp_core::TransmitType;
+    let rec = SipRecorder::default();
+    let phone = p2p_phone(ctx, &rec).await?;
+    let sipp = SippRun::new(ctx, "sipp", "uac_hold.xml")
+        .remote(phone.local_addr().expect("started"))
+        .service("alice")
+        .timeout(Duration::from_secs(20))
+        .spawn(ctx)?;
+    let call = incoming(&phone).await?;
+    call.answer().await?;
+    let _tone = call.play(&audio::tone_u8(1000.0, -10.0, 10.0))?;
+    let sent = |c: &VoipCall| c.stats().map(|s| s.sender.packets).unwrap_or(0);
+    let direction = |c: &VoipCall| c.media().map(|m| m.direction);
+    // Follow the negotiated direction; note the packet count at each change.
+    let mut changes: Vec<(TransmitType, u64)> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while call.state() != CallState::Ended && Instant::now() < deadline {
+        if let Some(d) = direction(&call)
+            && changes.last().map(|(x, _)| *x) != Some(d)
+        {
+            changes.push((d, sent(&call)));
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    call.wait_for_state_timeout(CallState::Ended, Duration::from_secs(3))
+        .await
+        .context("SIPp's BYE did not end the call")?;
+    let total = sent(&call);
+    let stats = sipp.finish().await?;
+    stats.expect_clean(1)?;
+    let dirs: Vec<TransmitType> = changes.iter().map(|(d, _)| *d).collect();
+    ensure!(
+        dirs.len() == 3
+            && dirs[0] == TransmitType::SendRecv
+            && matches!(dirs[1], TransmitType::RecvOnly | TransmitType::Inactive)
+            && dirs[2] == TransmitType::SendRecv,
+        "direction sequence {dirs:?}, expected sendrecv, recvonly, sendrecv"
+    );
+    let (held_at, resumed_at) = (changes[1].1, changes[2].1);
+    // 1.5 s on hold: at most a packet or two in flight when the re-INVITE landed.
+    ensure!(
+        resumed_at - held_at <= 3,
+        "{} RTP packets sent while held (1.5 s)",
+        resumed_at - held_at
+    );
+    ensure!(
+        total - resumed_at >= 30,
+        "only {} packets after the resume (1 s)",
+        total - resumed_at
+    );
+    phone.stop().await;
+    Ok(format!(
+        "directions {dirs:?}; packets: {held_at} before hold, {} while held, {} after resume; {}",
+        resumed_at - held_at,
+        total - resumed_at,
         stats.summary()
     ))
 }

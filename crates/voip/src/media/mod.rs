@@ -9,7 +9,9 @@
 //! no wake-up per stream or per packet, which is what lets one process carry a thousand
 //! calls on two cores (see `docs/benchmarks.md`, `## voip (scale)`); the price is that a
 //! received packet is taken up to one tick (20 ms) after it arrived, well inside the
-//! jitter buffer's 60 ms playout delay.
+//! jitter buffer's 60 ms playout delay. Its arrival time is the kernel's receive timestamp
+//! (`SO_TIMESTAMPNS` on Linux), so the RFC 3550 jitter and the read pacing see when it
+//! really arrived (elsewhere: when it was read).
 //!
 //! # Timing
 //! The pacing task runs an absolute 20 ms clock: tick *n* of a stream is due at

@@ -223,6 +223,80 @@ fn receiver_config(media: Option<&NegotiatedMedia>, config: &MediaConfig) -> Rtp
     c
 }
 
+/// Receiving with the kernel's receive timestamp (`SO_TIMESTAMPNS`, Linux); elsewhere a
+/// plain `recv_from` without one.
+mod stamped {
+    use std::net::{SocketAddr, UdpSocket};
+    use std::time::SystemTime;
+
+    /// Asks the kernel to stamp every datagram (best effort: without it `recv` gives none).
+    pub(super) fn enable(socket: &UdpSocket) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let on = nix::sys::socket::setsockopt(
+                socket.as_raw_fd(),
+                nix::sys::socket::sockopt::ReceiveTimestampns,
+                &true,
+            );
+            if let Err(e) = on {
+                tracing::debug!(error = %e, "no RTP receive timestamps");
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        let _ = socket;
+    }
+
+    /// One datagram (non-blocking), its source and its receive time if stamped.
+    #[cfg(target_os = "linux")]
+    pub(super) fn recv(
+        socket: &UdpSocket,
+        buf: &mut [u8],
+        control: &mut Vec<u8>,
+    ) -> std::io::Result<(usize, SocketAddr, Option<SystemTime>)> {
+        use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
+        use std::os::fd::AsRawFd;
+        let mut iov = [std::io::IoSliceMut::new(buf)];
+        let msg = recvmsg::<SockaddrStorage>(
+            socket.as_raw_fd(),
+            &mut iov,
+            Some(control),
+            MsgFlags::MSG_DONTWAIT,
+        )
+        .map_err(std::io::Error::from)?;
+        let from = msg.address.as_ref().and_then(|a| {
+            a.as_sockaddr_in()
+                .map(|v4| SocketAddr::V4((*v4).into()))
+                .or_else(|| a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into())))
+        });
+        let stamp = msg.cmsgs().find_map(|c| match c {
+            ControlMessageOwned::ScmTimestampns(ts) => {
+                let since = std::time::Duration::new(
+                    u64::try_from(ts.tv_sec()).ok()?,
+                    u32::try_from(ts.tv_nsec()).ok()?,
+                );
+                SystemTime::UNIX_EPOCH.checked_add(since)
+            }
+            _ => None,
+        });
+        let len = msg.bytes;
+        match from {
+            Some(from) => Ok((len, from, stamp)),
+            None => Err(std::io::Error::other("datagram without a source address")),
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn recv(
+        socket: &UdpSocket,
+        buf: &mut [u8],
+        _control: &mut Vec<u8>,
+    ) -> std::io::Result<(usize, SocketAddr, Option<SystemTime>)> {
+        let (len, from) = socket.recv_from(buf)?;
+        Ok((len, from, None))
+    }
+}
+
 /// When a read can return.
 enum Readiness {
     Now,
@@ -298,10 +372,21 @@ impl StreamShared {
         let Some(socket) = self.lock().socket.clone() else {
             return;
         };
+        // The kernel's receive time (wall clock) becomes an Instant through one pair of
+        // clock readings per drain, so jitter and read pacing see when a packet arrived,
+        // not when its slot came round.
+        let clocks = (
+            tokio::time::Instant::now().into_std(),
+            std::time::SystemTime::now(),
+        );
+        let mut control = Vec::with_capacity(64);
         for _ in 0..MAX_DRAIN {
-            match socket.socket.recv_from(buf) {
-                Ok((len, from)) => {
-                    let now = tokio::time::Instant::now().into_std();
+            match stamped::recv(&socket.socket, buf, &mut control) {
+                Ok((len, from, stamp)) => {
+                    let now = stamp
+                        .and_then(|at| clocks.1.duration_since(at).ok())
+                        .and_then(|age| clocks.0.checked_sub(age))
+                        .unwrap_or(clocks.0);
                     self.on_datagram(now, &buf[..len], from);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
@@ -536,6 +621,7 @@ impl MediaStream {
         let local_addr = socket
             .local_addr()
             .map_err(|e| MediaError::Bind(Arc::new(e)))?;
+        stamped::enable(&socket);
         let socket = Arc::new(SocketLease {
             socket,
             _lease: lease,

@@ -991,6 +991,35 @@ mod tests {
         }
     }
 
+    /// The arrival time is when the kernel received the datagram, not when it was read.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn receive_time_is_the_kernels() {
+        let rx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        rx.set_nonblocking(true).unwrap();
+        stamped::enable(&rx);
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let sent_at = std::time::SystemTime::now();
+        tx.send_to(b"rtp", rx.local_addr().unwrap()).unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        let mut buf = [0u8; 64];
+        let mut control = Vec::with_capacity(64);
+        let (len, from, stamp) = stamped::recv(&rx, &mut buf, &mut control).unwrap();
+        assert_eq!((len, from), (3, tx.local_addr().unwrap()));
+        let stamp = stamp.expect("a kernel timestamp");
+        let read_at = std::time::SystemTime::now();
+        // Stamped on arrival: at least ~60 ms before the read, and not before the send
+        // (1 ms of slack for the two clocks' granularity).
+        assert!(read_at.duration_since(stamp).unwrap() >= Duration::from_millis(55));
+        assert!(stamp + Duration::from_millis(1) >= sent_at);
+        assert_eq!(
+            stamped::recv(&rx, &mut buf, &mut control)
+                .unwrap_err()
+                .kind(),
+            std::io::ErrorKind::WouldBlock
+        );
+    }
+
     #[test]
     fn ptime_follows_the_20ms_clock() {
         assert_eq!(ptime_samples(20), 160);

@@ -495,8 +495,8 @@ async fn sipp_compact_headers(ctx: &mut Ctx) -> Result<String> {
         .or_else(|| header(&ok, "v"))
         .unwrap_or_default();
     ensure!(
-        via.contains("rport="),
-        "our 200's Via lacks the rport value (RFC 3581): {via}"
+        via.contains("rport=") && via.contains("received="),
+        "our 200's Via lacks the rport value or received (RFC 3581 section 4): {via}"
     );
     phone.stop().await;
     Ok(format!("caller {from}; {}", stats.summary()))

@@ -1696,6 +1696,8 @@ fn bracket(host: &str) -> String {
 impl UaCore {
     /// Feeds a message received from `source` (address and transport).
     pub fn handle_incoming(&mut self, now: Instant, msg: SipMessage, source: Target) {
+        // Responses to it carry `received` / `rport` of where it came from (RFC 3581).
+        let msg = crate::received::stamp_received(msg, source.addr);
         match self.tl.receive(now, msg, source) {
             Received::NewRequest { key, msg } => self.on_request(now, key, msg, source),
             Received::Response { key, msg } => self.on_response(now, key, msg),

@@ -72,6 +72,7 @@ pub mod error;
 pub mod handler;
 pub mod media;
 pub mod phone;
+mod received;
 pub mod registration;
 pub mod sdp_negotiation;
 pub mod timer;

@@ -771,3 +771,45 @@ fn a_merged_invite_gets_482_and_is_not_a_second_call() {
     );
     assert_eq!(core.active_calls().len(), 2);
 }
+
+/// Regression (voip-bugs.md, interop A 16:30): responses carry the `received` address
+/// and the `rport` value of the request's source (RFC 3581 §4), so a caller behind a NAT
+/// learns its public address from us; CANCEL and ACK still match.
+#[test]
+fn responses_report_received_and_rport() {
+    let mut core = bob();
+    let now = Instant::now();
+    // Alice sends from a NATed 192.0.2.50:40000 although her Via says 127.0.0.1:5062.
+    let nat: voip::transaction::Target = Target::udp("192.0.2.50:40000".parse().unwrap());
+    let inv = invite("r1", OFFER);
+    core.handle_incoming(now, inv.clone(), nat);
+    let out = sent(&mut core);
+    assert_eq!(out.iter().map(code).collect::<Vec<_>>(), [100, 180]);
+    for r in &out {
+        let via = r.via().unwrap();
+        assert_eq!(via.received(), Some("192.0.2.50".parse().unwrap()));
+        assert_eq!(via.rport(), Some(Some(40000)));
+        assert_eq!(via.branch(), Some("z9hG4bK-r1"));
+    }
+    let call = incoming_call(events(&mut core));
+    // Her CANCEL (same branch) still finds the INVITE.
+    let cancel = String::from_utf8_lossy(inv.as_bytes())
+        .replacen("INVITE sip:", "CANCEL sip:", 1)
+        .replace("CSeq: 10 INVITE", "CSeq: 10 CANCEL");
+    let cancel = cancel.split("\r\n\r\n").next().unwrap().to_owned() + "\r\n\r\n";
+    let cancel = cancel.replace(
+        &format!("Content-Length: {}", inv.body().len()),
+        "Content-Length: 0",
+    );
+    core.handle_incoming(
+        now,
+        SipMessage::parse(Bytes::from(
+            cancel.replace("Content-Type: application/sdp\r\n", ""),
+        ))
+        .unwrap(),
+        nat,
+    );
+    let codes: Vec<u16> = sent(&mut core).iter().map(code).collect();
+    assert!(codes.contains(&200) && codes.contains(&487), "{codes:?}");
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+}

@@ -25,39 +25,6 @@ struct Cli {
     wav: std::path::PathBuf,
 }
 
-/// Reads a WAV into pyVoIP's format: 8-bit unsigned, 8 kHz, mono.
-fn read_wav(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    let mut reader =
-        hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let spec = reader.spec();
-    if spec.channels != 1 || spec.sample_rate != 8000 {
-        return Err(format!(
-            "{}: need mono 8000 Hz, got {} channel(s) at {} Hz",
-            path.display(),
-            spec.channels,
-            spec.sample_rate
-        ));
-    }
-    match (spec.sample_format, spec.bits_per_sample) {
-        // hound gives 8-bit samples as signed (-128..127): pyVoIP's unsigned is +128.
-        (hound::SampleFormat::Int, 8) => reader
-            .samples::<i8>()
-            .map(|s| {
-                s.map(|v| (i16::from(v) + 128) as u8)
-                    .map_err(|e| e.to_string())
-            })
-            .collect(),
-        (hound::SampleFormat::Int, 16) => reader
-            .samples::<i16>()
-            .map(|s| s.map(g711::linear8::from_i16).map_err(|e| e.to_string()))
-            .collect(),
-        (f, b) => Err(format!(
-            "{}: unsupported {b}-bit {f:?} samples",
-            path.display()
-        )),
-    }
-}
-
 struct Announcement {
     audio: Arc<Vec<u8>>,
 }
@@ -86,7 +53,7 @@ impl CallHandler for Announcement {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let audio = Arc::new(read_wav(&cli.wav)?);
+    let audio = Arc::new(args::read_wav(&cli.wav)?);
     println!("announcement: {:.1} s", audio.len() as f64 / 8000.0);
     let params = cli
         .phone

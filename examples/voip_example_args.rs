@@ -95,3 +95,38 @@ fn split_host_port(s: &str, default: u16) -> Result<(String, u16), String> {
         _ => Ok((s.to_owned(), default)),
     }
 }
+
+/// Reads a WAV (mono 8 kHz, 8-bit unsigned or 16-bit signed PCM) into pyVoIP's format:
+/// 8-bit unsigned, 8 kHz, mono.
+#[allow(dead_code)] // Not every example plays a file.
+pub(crate) fn read_wav(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let mut reader =
+        hound::WavReader::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let spec = reader.spec();
+    if spec.channels != 1 || spec.sample_rate != 8000 {
+        return Err(format!(
+            "{}: need mono 8000 Hz, got {} channel(s) at {} Hz",
+            path.display(),
+            spec.channels,
+            spec.sample_rate
+        ));
+    }
+    match (spec.sample_format, spec.bits_per_sample) {
+        // hound gives 8-bit samples as signed (-128..127): pyVoIP's unsigned is +128.
+        (hound::SampleFormat::Int, 8) => reader
+            .samples::<i8>()
+            .map(|s| {
+                s.map(|v| (i16::from(v) + 128) as u8)
+                    .map_err(|e| e.to_string())
+            })
+            .collect(),
+        (hound::SampleFormat::Int, 16) => reader
+            .samples::<i16>()
+            .map(|s| s.map(g711::linear8::from_i16).map_err(|e| e.to_string()))
+            .collect(),
+        (f, b) => Err(format!(
+            "{}: unsupported {b}-bit {f:?} samples",
+            path.display()
+        )),
+    }
+}

@@ -40,25 +40,7 @@ fn read_prompt(path: Option<&std::path::Path>) -> Result<Vec<u8>, String> {
         v.resize(16000, 0x80);
         return Ok(v);
     };
-    let mut r = hound::WavReader::open(path).map_err(|e| e.to_string())?;
-    let spec = r.spec();
-    if spec.channels != 1 || spec.sample_rate != 8000 {
-        return Err("the prompt must be mono 8000 Hz".into());
-    }
-    match spec.bits_per_sample {
-        8 => r
-            .samples::<i8>()
-            .map(|s| {
-                s.map(|v| (i16::from(v) + 128) as u8)
-                    .map_err(|e| e.to_string())
-            })
-            .collect(),
-        16 => r
-            .samples::<i16>()
-            .map(|s| s.map(g711::linear8::from_i16).map_err(|e| e.to_string()))
-            .collect(),
-        b => Err(format!("unsupported {b}-bit samples")),
-    }
+    args::read_wav(path)
 }
 
 struct Ivr {

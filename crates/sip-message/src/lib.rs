@@ -19,6 +19,12 @@
 //!   hosts); a cursor over `&str` with a 256-entry class table is faster than combinators
 //!   here and makes exact error offsets trivial. Every header value is checked to be UTF-8
 //!   once, when its accessor runs.
+//! - **Fast paths that fall back.** The forms nearly every peer sends (a registered header
+//!   name right before its `:`, `SIP/2.0/UDP host:port;params`, `sip:user@host:port;params`,
+//!   `Digest name="value", ...`, parameters without whitespace) are read by straight-line
+//!   code that scans eight bytes at a time where it can; anything else returns `None` and
+//!   the general parser reads the input and reports errors. Proptests check that each fast
+//!   path agrees with its general path.
 //! - **Strict where RFC 3261 is, tolerant where RFC 4475 allows.** The start line must be
 //!   exact (single spaces, `SIP/2.0`, a 3-digit code); LWS and folding are accepted wherever
 //!   the grammar has LWS; bare-LF line ends are accepted. The RFC 4475 §3.1 corpus is in

@@ -2633,6 +2633,20 @@ impl UaCore {
             Method::Bye => {
                 let r = ok(self).build();
                 self.respond(now, tx, r);
+                let call = &self.calls[&key];
+                if call.state == CallState::Ringing {
+                    // A BYE in the early dialog: the INVITE ends with 487 (RFC 3261
+                    // §15.1.2).
+                    let r = uas_response(
+                        &call.invite,
+                        SipStatus::REQUEST_TERMINATED,
+                        &call.local_tag,
+                        None,
+                    )
+                    .build();
+                    let invite_tx = call.invite_tx;
+                    self.respond(now, invite_tx, r);
+                }
                 self.end_call(now, key, EndReason::RemoteHangup, Some(msg));
             }
             Method::Invite | Method::Update => self.on_offer_in_dialog(now, tx, key, method, msg),

@@ -652,3 +652,22 @@ fn an_early_update_with_an_offer_is_refused_and_without_one_accepted() {
     core.answer(now, call, 30000).unwrap();
     assert_eq!(code(&sent(&mut core)[0]), 200);
 }
+
+/// RFC 3261 §15.1.2: a BYE in the early dialog (the caller gave up after our 180 and
+/// sent BYE instead of CANCEL) gets 200, and the INVITE its final 487.
+#[test]
+fn a_bye_while_ringing_ends_the_invite_with_487() {
+    let mut core = bob();
+    let now = Instant::now();
+    let (call, ringing) = ring(&mut core, now, invite("e1", OFFER));
+    let tag = ringing.to_tag().unwrap().to_owned();
+    core.handle_incoming(now, in_dialog("BYE", "e1", &tag, 11, "", ""), alice());
+    let out = sent(&mut core);
+    let finals: Vec<(u16, Method)> = out
+        .iter()
+        .map(|m| (code(m), m.cseq().unwrap().method))
+        .collect();
+    assert!(finals.contains(&(200, Method::Bye)), "{finals:?}");
+    assert!(finals.contains(&(487, Method::Invite)), "{finals:?}");
+    assert_eq!(core.call_state(call), Some(CallState::Ended));
+}

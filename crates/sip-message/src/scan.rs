@@ -203,8 +203,7 @@ pub(crate) fn find_byte(s: &[u8], b: u8) -> Option<usize> {
 
 /// Offset of the first LF at or after `from`. Sixteen bytes per step, eight at a time
 /// (SWAR): header lines are 20-100 bytes, too short for a SIMD search's setup to pay off.
-/// Not inlined: in its own frame the loop keeps its constants in registers.
-#[inline(never)]
+#[inline]
 pub(crate) fn find_newline(buf: &[u8], from: usize) -> Option<usize> {
     let rest = buf.get(from..)?;
     let mut chunks = rest.chunks_exact(16);

@@ -1763,11 +1763,17 @@ impl UaCore {
         {
             return; // An INVITE replaced by its authenticated retry.
         }
-        let (reason, status) = if transport {
+        let (mut reason, status) = if transport {
             (EndReason::TransportError, 503)
         } else {
             (EndReason::Timeout, 408)
         };
+        if let Purpose::Invite(k) = purpose
+            && self.call_state(k) == Some(CallState::Canceling)
+        {
+            // Cancelled, and the final response never came (RFC 3261 §9.1).
+            reason = EndReason::Canceled;
+        }
         if let Purpose::ReInvite(k) = purpose {
             // RFC 3261 §14.1: a re-INVITE without any response ends the dialog.
             self.reinvite_failed(k, status);

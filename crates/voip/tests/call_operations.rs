@@ -671,3 +671,39 @@ fn a_bye_while_ringing_ends_the_invite_with_487() {
     assert!(finals.contains(&(487, Method::Invite)), "{finals:?}");
     assert_eq!(core.call_state(call), Some(CallState::Ended));
 }
+
+/// RFC 3261 §9.1: when the INVITE we cancelled never gets its final response, the call
+/// ends 64*T1 after the CANCEL instead of staying CANCELING forever.
+#[test]
+fn a_cancelled_call_without_a_final_response_ends_after_64_t1() {
+    let (mut core, call) = in_state(CallState::Canceling);
+    let t0 = Instant::now();
+    // The CANCEL went out when the 180 came (in_state); answer it, but never the INVITE.
+    let mut t = t0;
+    while core.call_state(call) == Some(CallState::Canceling)
+        && t < t0 + std::time::Duration::from_secs(60)
+    {
+        let Some(next) = core.poll_timeout() else {
+            break;
+        };
+        t = next.max(t);
+        core.handle_timeout(t);
+        sent(&mut core);
+    }
+    assert_eq!(
+        core.call_state(call),
+        Some(CallState::Ended),
+        "after {:?}",
+        t - t0
+    );
+    assert!(t <= t0 + std::time::Duration::from_secs(40), "{:?}", t - t0);
+    assert!(events(&mut core).iter().any(|e| matches!(
+        e,
+        CoreEvent::StateChanged {
+            state: CallState::Ended,
+            reason: Some(EndReason::Canceled),
+            ..
+        }
+    )));
+    assert!(core.transactions().is_empty(), "no transaction left behind");
+}

@@ -556,3 +556,49 @@ fn stale_timer_entries_do_not_hide_live_timers() {
         ))
     );
 }
+
+/// RFC 3261 §9.1: once the CANCEL is sent, an INVITE whose final response never comes
+/// is given up 64*T1 later (Timer B re-armed in Proceeding), whether the CANCEL went out
+/// at once or waited for the 180; further 18x do not stop it.
+#[test]
+fn a_cancelled_invite_without_final_response_times_out_after_64_t1() {
+    for pending in [false, true] {
+        let mut l = layer();
+        let t0 = Instant::now();
+        let inv = invite(if pending { "z9hG4bKcg1" } else { "z9hG4bKcg2" });
+        let ikey = l.send_request(t0, inv.clone(), peer()).unwrap();
+        let t_cancel = if pending {
+            assert_eq!(l.cancel(t0 + ms(100), ikey), Ok(None));
+            l.receive(t0 + ms(300), response(&inv, 180, "b"), peer());
+            t0 + ms(300)
+        } else {
+            l.receive(t0 + ms(100), response(&inv, 180, "b"), peer());
+            l.cancel(t0 + ms(300), ikey).unwrap().unwrap();
+            t0 + ms(300)
+        };
+        assert_eq!(
+            l.timer_deadline(ikey, Timer::B),
+            Some(t_cancel + ms(32_000)),
+            "pending {pending}"
+        );
+        l.receive(t0 + ms(500), response(&inv, 183, "b"), peer());
+        assert_eq!(
+            l.timer_deadline(ikey, Timer::B),
+            Some(t_cancel + ms(32_000))
+        );
+        let (_, evs) = run_until(&mut l, t0, t0 + ms(40_000));
+        assert!(
+            evs.iter().any(|(at, e)| *at == ms(32_300)
+                && matches!(e, TransactionEvent::Timeout { key, timer: Timer::B } if *key == ikey)),
+            "pending {pending}: {evs:?}"
+        );
+        assert_eq!(l.state(ikey), None, "the INVITE transaction is gone");
+    }
+    // Not cancelled: Proceeding waits as long as it takes (no Timer B).
+    let mut l = layer();
+    let t0 = Instant::now();
+    let inv = invite("z9hG4bKcg3");
+    let ikey = l.send_request(t0, inv.clone(), peer()).unwrap();
+    l.receive(t0 + ms(100), response(&inv, 180, "b"), peer());
+    assert_eq!(l.timer_deadline(ikey, Timer::B), None);
+}

@@ -35,10 +35,13 @@ impl Transaction {
         match (self.kind, self.state) {
             (TransactionKind::ClientInvite, S::Calling | S::Proceeding) => {
                 if status.is_provisional() {
-                    // Proceeding: no more retransmissions, and Timer B only guards Calling.
+                    // Proceeding: no more retransmissions, and Timer B only guards Calling
+                    // (and a cancelled INVITE, RFC 3261 §9.1).
                     self.state = S::Proceeding;
                     self.timers.clear(Timer::A);
-                    self.timers.clear(Timer::B);
+                    if !self.cancel_sent {
+                        self.timers.clear(Timer::B);
+                    }
                 } else if status.is_success() {
                     self.state = S::Accepted;
                     self.timers.clear_all();

@@ -361,7 +361,21 @@ impl TransactionLayer {
             return Ok(None);
         }
         let target = tx.target;
-        self.send_request(now, cancel, target).map(Some)
+        let sent = self.send_request(now, cancel, target)?;
+        self.guard_cancelled(now, invite);
+        Ok(Some(sent))
+    }
+
+    /// A CANCEL for `invite` went out: if no final response comes within 64*T1, the
+    /// INVITE transaction times out (RFC 3261 §9.1: "the client transaction is
+    /// destroyed"), instead of waiting in Proceeding forever.
+    fn guard_cancelled(&mut self, now: Instant, invite: TransactionKey) {
+        self.step(invite, now, |tx, ctx| {
+            if tx.state == TransactionState::Proceeding && !tx.cancel_sent {
+                tx.cancel_sent = true;
+                tx.start_timer(Timer::B, ctx);
+            }
+        });
     }
 
     /// Sends the CANCEL remembered by [`cancel`](Self::cancel) once `invite` got its first
@@ -382,9 +396,11 @@ impl TransactionLayer {
             .cancel_request(invite)
             .and_then(|c| self.send_request(now, c, target));
         match sent {
-            Ok(cancel) => self
-                .out
-                .event(TransactionEvent::CancelSent { invite, cancel }),
+            Ok(cancel) => {
+                self.out
+                    .event(TransactionEvent::CancelSent { invite, cancel });
+                self.guard_cancelled(now, invite);
+            }
             Err(e) => tracing::warn!(%invite, error = %e, "cannot send the pending CANCEL"),
         }
     }

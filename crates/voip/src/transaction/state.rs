@@ -126,6 +126,9 @@ pub(crate) struct Transaction {
     /// Client INVITE in Calling: the TU asked to cancel; CANCEL goes out with the first
     /// provisional response (RFC 3261 §9.1).
     pub(crate) cancel_pending: bool,
+    /// Client INVITE: a CANCEL for it was sent; Timer B (64*T1) then runs in Proceeding
+    /// too, so an INVITE whose final response never comes is given up (RFC 3261 §9.1).
+    pub(crate) cancel_sent: bool,
     /// The index keys to remove when the transaction ends.
     pub(crate) keys: Vec<MatchKey>,
     /// The deadline this transaction is queued under in the layer's timer heap.
@@ -151,6 +154,7 @@ impl Transaction {
             final_to_tag: None,
             got_ack: false,
             cancel_pending: false,
+            cancel_sent: false,
             keys: Vec::with_capacity(2),
             scheduled: None,
         }

@@ -295,6 +295,7 @@ fn stop_at(s: &[u8], end: u8) -> usize {
 }
 
 /// The value of `name` in a raw parameter list, borrowed from the list's text.
+#[inline]
 pub(crate) fn find<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
     // Fast path for `;name[=value]...` without whitespace or quotes (nearly every list);
     // anything else goes to the iterator, which reads it from the start.
@@ -341,6 +342,7 @@ fn find_general<'r>(raw: &'r str, name: &str) -> Option<Option<&'r str>> {
 /// Where the header parameters of a name-addr / addr-spec value start, without parsing the
 /// URI: after the `>` of a name-addr, or at the first `;` of an addr-spec (RFC 3261 §20).
 /// `None`: there are none.
+#[inline]
 pub(crate) fn trailing_params_at(b: &[u8]) -> Option<usize> {
     let mut i = 0;
     while i < b.len() {

@@ -127,6 +127,7 @@ pub(crate) fn run(b: &[u8], i: usize, class: u16) -> usize {
 /// from `b[i]` and returns where the list ends (where the general parser would stop too).
 /// `None` means "not this simple form": the caller runs the general parser, which accepts
 /// LWS and quoted strings and reports errors.
+#[inline]
 pub(crate) fn simple_header_params(b: &[u8], mut i: usize) -> Option<usize> {
     let mut end = i;
     loop {
@@ -573,6 +574,7 @@ pub(crate) fn trim_lws(mut s: &[u8]) -> &[u8] {
 /// byte, read exactly as `Ipv4Addr::from_str` reads it (four 1-3 digit octets up to 255, no
 /// leading zeros). `None` for anything else. The std parser is generic over address kinds
 /// and costs several times more on the addresses every SIP and SDP message carries.
+#[inline]
 pub(crate) fn parse_ipv4(b: &[u8], stop: u8) -> Option<std::net::Ipv4Addr> {
     let digit = |i: usize| {
         b.get(i)

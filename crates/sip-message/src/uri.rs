@@ -162,6 +162,7 @@ pub(crate) fn parse_host<'a>(c: &mut Cursor<'a>) -> Result<Host<'a>> {
 
 /// A host name or IPv4 address at `t[i..]` and where it ends; `None` if there is none or it
 /// is malformed (or an IPv6 reference, which [`parse_host`] handles).
+#[inline]
 pub(crate) fn simple_host(t: &str, i: usize) -> Option<(Host<'_>, usize)> {
     let b = t.as_bytes();
     let n = scan::run(b, i, scan::HOSTNAME);

@@ -43,6 +43,7 @@ pub(crate) fn parse_cseq(c: &mut Cursor<'_>, raw: &Bytes) -> Result<CSeq> {
 
 /// Fast path for the usual CSeq form, `digits SP method` with nothing else: the value
 /// [`parse_cseq`] would give, or `None` to run it.
+#[inline]
 pub(crate) fn simple_cseq(v: &[u8], raw: &Bytes) -> Option<CSeq> {
     let n = scan::run(v, 0, scan::DIGIT);
     if n == 0 || n > 10 || v.get(n) != Some(&b' ') {
@@ -64,6 +65,7 @@ pub(crate) fn simple_cseq(v: &[u8], raw: &Bytes) -> Option<CSeq> {
 
 /// Fast path for a Call-ID that is `word ["@" word]` and nothing else: the value
 /// [`parse_call_id`] would give, or `None` to run it.
+#[inline]
 pub(crate) fn simple_call_id(v: &[u8]) -> Option<&str> {
     let mut e = scan::run(v, 0, scan::WORD);
     if e == 0 {

@@ -58,6 +58,7 @@ macro_rules! header_names {
                 }
             }
 
+            #[inline]
             pub(crate) fn id(&self) -> NameId {
                 match self {
                     $( HeaderName::$variant => Id::$variant as u8, )+

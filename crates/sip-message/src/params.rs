@@ -38,6 +38,7 @@ impl<'a> Params<'a> {
         }
     }
 
+    #[inline]
     pub(crate) fn from_raw(raw: &'a str) -> Self {
         Params {
             raw: Cow::Borrowed(raw),
@@ -135,11 +136,13 @@ impl<'a> Params<'a> {
 
     /// The value of the first parameter called `name`: `None` if absent, `Some(None)` for a
     /// flag, `Some(Some(v))` otherwise.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<Option<&str>> {
         find(&self.raw, name)
     }
 
     /// The value of `name`, treating a flag as absent.
+    #[inline]
     pub fn value(&self, name: &str) -> Option<&str> {
         self.get(name).flatten()
     }

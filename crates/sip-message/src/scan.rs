@@ -293,6 +293,7 @@ pub(crate) struct Cursor<'a> {
 impl<'a> Cursor<'a> {
     /// Header values are checked to be UTF-8 once, when the cursor is made, so every slice
     /// handed out later is a `&str` without another check.
+    #[inline]
     pub(crate) fn new(t: &'a str, base: usize, context: &'static str) -> Self {
         Cursor {
             s: t.as_bytes(),

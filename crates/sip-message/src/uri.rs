@@ -241,6 +241,7 @@ impl<'a> Uri<'a> {
     }
 
     /// The user part (SIP) or number (tel).
+    #[inline]
     pub fn user(&self) -> Option<&str> {
         match self {
             Uri::Sip(s) => s.user.as_deref(),

@@ -45,6 +45,7 @@ impl<'a> NameAddr<'a> {
     }
 
     /// The `tag` parameter (From/To dialog identifier).
+    #[inline]
     pub fn tag(&self) -> Option<&str> {
         self.params.value("tag")
     }
@@ -104,6 +105,7 @@ impl<'a> Contact<'a> {
     }
 
     /// The URI, unless this is `*`.
+    #[inline]
     pub fn uri(&self) -> Option<&Uri<'a>> {
         self.address().map(|a| &a.uri)
     }

@@ -144,6 +144,7 @@ impl<'a> Via<'a> {
     }
 
     /// The `branch` parameter.
+    #[inline]
     pub fn branch(&self) -> Option<&str> {
         self.params.value("branch")
     }

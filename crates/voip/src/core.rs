@@ -14,7 +14,8 @@
 //!
 //! # Behaviour
 //! * **Incoming INVITE**: `100 Trying`, then `180 Ringing` with our To tag and Contact
-//!   (an early dialog), [`CoreEvent::IncomingCall`]. An offer we cannot use at all is
+//!   (an early dialog), [`CoreEvent::IncomingCall`]; repeated every minute while it
+//!   rings (RFC 3261 §13.3.1.1). An offer we cannot use at all is
 //!   refused with `488` at once. [`answer`](UaCore::answer) sends `200 OK` with the SDP
 //!   answer (`488` if negotiation fails), or with our offer when the INVITE had no SDP
 //!   (delayed offer: the answer comes in the ACK). The transaction layer retransmits the
@@ -119,6 +120,9 @@ pub const ALLOWED_METHODS: &str =
 
 /// What we accept as bodies, for `Accept` headers.
 const ACCEPT: &str = "application/sdp, text/plain, message/sipfrag";
+
+/// How often a ringing call's provisional response is sent again (RFC 3261 §13.3.1.1).
+const RINGING_REFRESH: Duration = Duration::from_secs(60);
 
 /// How long an ended call is remembered (late ACKs, retransmitted BYEs, 2xx after CANCEL).
 const ENDED_LINGER: Duration = Duration::from_secs(32);
@@ -515,6 +519,8 @@ pub struct UaCore {
     transfer_deadlines: Vec<(Instant, CallKey)>,
     /// Re-INVITEs refused with `491` (glare), to try again at the time given.
     glare_retries: Vec<(Instant, CallKey)>,
+    /// Ringing calls, by when their provisional response is due again (in time order).
+    ringing_refresh: VecDeque<(Instant, CallKey)>,
     /// Local address the OS routes to a peer from, learned from the driver.
     routes: HashMap<IpAddr, IpAddr>,
     /// Host names resolved by the driver.
@@ -549,6 +555,7 @@ impl UaCore {
             ended: VecDeque::new(),
             transfer_deadlines: Vec::new(),
             glare_retries: Vec::new(),
+            ringing_refresh: VecDeque::new(),
             routes: HashMap::new(),
             resolved: HashMap::new(),
             registrar_hop: None,
@@ -662,9 +669,11 @@ impl UaCore {
         let linger = self.ended.front().map(|(t, _)| *t + ENDED_LINGER);
         let transfer = self.transfer_deadlines.iter().map(|(t, _)| *t).min();
         let glare = self.glare_retries.iter().map(|(t, _)| *t).min();
+        let refresh = self.ringing_refresh.front().map(|(t, _)| *t);
         [
             transfer,
             glare,
+            refresh,
             self.tl.poll_timeout(),
             self.registration
                 .as_ref()
@@ -706,12 +715,53 @@ impl UaCore {
         for (_, call) in due {
             self.retry_after_glare(now, call);
         }
+        while let Some(&(t, call)) = self.ringing_refresh.front() {
+            if t > now {
+                break;
+            }
+            self.ringing_refresh.pop_front();
+            self.refresh_ringing(now, call);
+        }
         while let Some(&(t, _)) = self.ended.front() {
             if t + ENDED_LINGER > now {
                 break;
             }
             self.forget_oldest_ended(now);
         }
+    }
+
+    /// A call still ringing after a minute: its provisional response goes again (RFC 3261
+    /// §13.3.1.1: "the UAS MUST send a non-100 provisional response at every minute", or
+    /// proxies cancel the call after 3 minutes of silence).
+    fn refresh_ringing(&mut self, now: Instant, key: CallKey) {
+        let Some(call) = self.calls.get(&key) else {
+            return;
+        };
+        if call.state != CallState::Ringing {
+            return;
+        }
+        let Ok(contact) = self.contact(call.peer.addr.ip()) else {
+            return;
+        };
+        let mut b = match &call.early_answer {
+            Some(answer) => uas_response(
+                &call.invite,
+                SipStatus::SESSION_PROGRESS,
+                &call.local_tag,
+                Some(&contact),
+            )
+            .body("application/sdp", answer.clone()),
+            None => uas_response(
+                &call.invite,
+                SipStatus::RINGING,
+                &call.local_tag,
+                Some(&contact),
+            ),
+        };
+        b = b.header(&HeaderName::Allow, ALLOWED_METHODS);
+        let tx = call.invite_tx;
+        self.respond(now, tx, b.build());
+        self.ringing_refresh.push_back((now + RINGING_REFRESH, key));
     }
 
     /// The wait after a `491` is over: send the re-INVITE again, once.
@@ -2507,6 +2557,7 @@ impl UaCore {
         let _ = self.tl.respond(now, tx, ringing);
         let key = CallKey(self.next_call);
         self.next_call += 1;
+        self.ringing_refresh.push_back((now + RINGING_REFRESH, key));
         self.incoming.insert((call_id.clone(), from_tag), key);
         self.index.insert((call_id, tag.clone()), key);
         self.calls.insert(

@@ -707,3 +707,53 @@ fn a_cancelled_call_without_a_final_response_ends_after_64_t1() {
     )));
     assert!(core.transactions().is_empty(), "no transaction left behind");
 }
+
+/// RFC 3261 §13.3.1.1: a call left ringing gets its provisional response again every
+/// minute (proxies cancel after 3 silent minutes): the 180, or the 183 with its SDP after
+/// early media; none once answered.
+#[test]
+fn a_long_ringing_call_repeats_its_provisional_response_every_minute() {
+    let mut core = bob();
+    let t0 = Instant::now();
+    let (call, _) = ring(&mut core, t0, invite("p1", OFFER));
+    let (early, _) = ring(&mut core, t0, invite("p2", OFFER));
+    core.early_media(t0, early, 30004).unwrap();
+    sent(&mut core);
+    let mut seen: Vec<(u64, u16, String, bool)> = Vec::new();
+    let end = t0 + std::time::Duration::from_secs(130);
+    while let Some(t) = core.poll_timeout() {
+        if t > end {
+            break;
+        }
+        core.handle_timeout(t);
+        for m in sent(&mut core) {
+            seen.push((
+                (t - t0).as_secs(),
+                code(&m),
+                m.call_id().unwrap().to_owned(),
+                m.has_sdp(),
+            ));
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            (60, 180, "p1".into(), false),
+            (60, 183, "p2".into(), true),
+            (120, 180, "p1".into(), false),
+            (120, 183, "p2".into(), true),
+        ]
+    );
+    // Answered: no more 180s.
+    core.answer(end, call, 30000).unwrap();
+    core.deny(end, early).unwrap();
+    sent(&mut core);
+    let later = end + std::time::Duration::from_secs(61);
+    core.handle_timeout(later);
+    assert!(
+        sent(&mut core)
+            .iter()
+            .all(|m| !m.status().is_some_and(|s| s.is_provisional())),
+        "no provisional after the final response"
+    );
+}

@@ -400,6 +400,7 @@ pub(crate) enum ParamKind {
 
 /// Validates a parameter list at the cursor (which is on `;` or past the end of the list)
 /// and returns its raw text.
+#[inline]
 pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>, kind: ParamKind) -> Result<Params<'a>> {
     let start = c.pos;
     if kind == ParamKind::Header

@@ -320,6 +320,7 @@ impl<'a> From<SipUri<'a>> for Uri<'a> {
 
 /// Parses a URI from `s` (offset `base` in the message), which must be consumed entirely
 /// for [`UriEnd::Whole`].
+#[inline]
 pub(crate) fn parse_uri_bytes<'a>(
     s: &'a str,
     base: usize,

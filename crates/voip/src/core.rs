@@ -1415,6 +1415,15 @@ impl UaCore {
         Ok(())
     }
 
+    /// Sends the final non-2xx `status` to ringing call `key`'s INVITE; ending the call
+    /// (with the right reason) is up to the code calling this.
+    fn refuse_invite(&mut self, now: Instant, key: CallKey, status: SipStatus) {
+        let call = &self.calls[&key];
+        let r = uas_response(&call.invite, status, &call.local_tag, None).build();
+        let tx = call.invite_tx;
+        self.respond(now, tx, r);
+    }
+
     /// Hangs up an answered call (BYE). The call ends now; when we answered it and the
     /// caller has not ACKed our `200` yet, the BYE is held until the ACK arrives (or the
     /// `200`'s retransmissions give up), as RFC 3261 §15 requires.
@@ -1675,16 +1684,7 @@ impl UaCore {
                     }
                 }
                 CallState::Ringing => {
-                    let call = &self.calls[&key];
-                    let r = uas_response(
-                        &call.invite,
-                        SipStatus::TEMPORARILY_UNAVAILABLE,
-                        &call.local_tag,
-                        None,
-                    )
-                    .build();
-                    let tx = call.invite_tx;
-                    self.respond(now, tx, r);
+                    self.refuse_invite(now, key, SipStatus::TEMPORARILY_UNAVAILABLE);
                 }
                 _ => {}
             }
@@ -2475,15 +2475,7 @@ impl UaCore {
             return;
         };
         if self.calls[&key].state == CallState::Ringing {
-            let call = &self.calls[&key];
-            let r = uas_response(
-                &call.invite,
-                SipStatus::REQUEST_TERMINATED,
-                &call.local_tag,
-                None,
-            )
-            .build();
-            self.respond(now, invite_tx, r);
+            self.refuse_invite(now, key, SipStatus::REQUEST_TERMINATED);
             self.end_call(now, key, EndReason::RemoteCanceled, Some(msg.clone()));
         }
     }
@@ -2690,19 +2682,10 @@ impl UaCore {
             Method::Bye => {
                 let r = ok(self).build();
                 self.respond(now, tx, r);
-                let call = &self.calls[&key];
-                if call.state == CallState::Ringing {
+                if self.calls[&key].state == CallState::Ringing {
                     // A BYE in the early dialog: the INVITE ends with 487 (RFC 3261
                     // §15.1.2).
-                    let r = uas_response(
-                        &call.invite,
-                        SipStatus::REQUEST_TERMINATED,
-                        &call.local_tag,
-                        None,
-                    )
-                    .build();
-                    let invite_tx = call.invite_tx;
-                    self.respond(now, invite_tx, r);
+                    self.refuse_invite(now, key, SipStatus::REQUEST_TERMINATED);
                 }
                 self.end_call(now, key, EndReason::RemoteHangup, Some(msg));
             }

@@ -233,9 +233,8 @@ mod stamped {
     pub(super) fn enable(socket: &UdpSocket) {
         #[cfg(target_os = "linux")]
         {
-            use std::os::fd::AsRawFd;
             let on = nix::sys::socket::setsockopt(
-                socket.as_raw_fd(),
+                socket,
                 nix::sys::socket::sockopt::ReceiveTimestampns,
                 &true,
             );
@@ -256,11 +255,16 @@ mod stamped {
     ) -> std::io::Result<(usize, SocketAddr, Option<SystemTime>)> {
         use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
         use std::os::fd::AsRawFd;
+        // nix hands the kernel the buffer's length (not its capacity): room for one
+        // SCM_TIMESTAMPNS (a timespec behind a cmsghdr, 32 bytes on 64-bit Linux).
+        if control.len() < 64 {
+            control.resize(64, 0);
+        }
         let mut iov = [std::io::IoSliceMut::new(buf)];
         let msg = recvmsg::<SockaddrStorage>(
             socket.as_raw_fd(),
             &mut iov,
-            Some(control),
+            Some(&mut control[..]),
             MsgFlags::MSG_DONTWAIT,
         )
         .map_err(std::io::Error::from)?;
@@ -269,15 +273,17 @@ mod stamped {
                 .map(|v4| SocketAddr::V4((*v4).into()))
                 .or_else(|| a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into())))
         });
-        let stamp = msg.cmsgs().find_map(|c| match c {
-            ControlMessageOwned::ScmTimestampns(ts) => {
-                let since = std::time::Duration::new(
-                    u64::try_from(ts.tv_sec()).ok()?,
-                    u32::try_from(ts.tv_nsec()).ok()?,
-                );
-                SystemTime::UNIX_EPOCH.checked_add(since)
-            }
-            _ => None,
+        let stamp = msg.cmsgs().ok().and_then(|mut cmsgs| {
+            cmsgs.find_map(|c| match c {
+                ControlMessageOwned::ScmTimestampns(ts) => {
+                    let since = std::time::Duration::new(
+                        u64::try_from(ts.tv_sec()).ok()?,
+                        u32::try_from(ts.tv_nsec()).ok()?,
+                    );
+                    SystemTime::UNIX_EPOCH.checked_add(since)
+                }
+                _ => None,
+            })
         });
         let len = msg.bytes;
         match from {

@@ -96,6 +96,9 @@ impl Capture {
             process.ensure_running()?;
             return Err(e.context("dumpcap did not start capturing"));
         }
+        // "Capturing on" can come a moment before the filter is attached (seen once in CI
+        // under load: a capture with 0 packets).
+        tokio::time::sleep(Duration::from_millis(250)).await;
         Ok(Capture { process, file })
     }
 

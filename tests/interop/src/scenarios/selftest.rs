@@ -37,9 +37,12 @@ async fn tshark_selftest(ctx: &mut Ctx) -> Result<String> {
     let capture = Capture::start(&dir).await?;
     let sock = tokio::net::UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], a))).await?;
     let _sink = tokio::net::UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], b))).await?;
-    sock.send_to(bad_invite(a, b).as_bytes(), ("127.0.0.1", b))
-        .await?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Three copies: one lost to a capture that starts late must not fail the selftest.
+    for _ in 0..3 {
+        sock.send_to(bad_invite(a, b).as_bytes(), ("127.0.0.1", b))
+            .await?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let mut roles = PortRoles::default();
     roles.sip.insert(a);
     roles.sip.insert(b);
@@ -48,7 +51,7 @@ async fn tshark_selftest(ctx: &mut Ctx) -> Result<String> {
     let file = dir.join("capture.pcapng");
     let as_peer = capture.finish(&roles).await?;
     ensure!(
-        as_peer.peers_flagged.len() == 1,
+        !as_peer.peers_flagged.is_empty() && as_peer.ours_flagged.is_empty(),
         "the bad SDP was not flagged: {as_peer:?}"
     );
     roles.peers.clear();

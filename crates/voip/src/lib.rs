@@ -52,7 +52,7 @@
 //! | [`transaction`], [`timer`] | RFC 3261 transactions and timers | (none) |
 //! | [`dialog`], [`registration`], [`auth`] | dialogs, REGISTER client, digest retries | parts of `SIPClient` |
 //! | [`sdp_negotiation`] | RFC 3264 offer/answer | `gen_answer` |
-//! | [`media`] | the RTP engine (one 20 ms pacing task, symmetric RTP, DTMF, playback) | `RTPClient` |
+//! | [`media`] | the RTP engine (one 20 ms pacing thread, symmetric RTP, DTMF, playback) | `RTPClient` |
 //!
 //! # What differs from pyVoIP
 //! Calls are async handles ([`VoipCall`] clones) instead of subclasses; callbacks run on

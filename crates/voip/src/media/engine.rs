@@ -1,4 +1,4 @@
-//! [`MediaEngine`]: the port range, the shared pacing task, and stream creation.
+//! [`MediaEngine`]: the port range, the shared pacing thread, and stream creation.
 
 use super::MediaError;
 use super::pacing::{DeviationHistogram, PacingStats};
@@ -6,9 +6,8 @@ use super::ports::{PortAllocator, PortLease};
 use super::stream::{MediaStream, StreamShared};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-use tokio::sync::Notify;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 /// The pacing clock's period: one tick every 20 ms.
 pub const TICK: Duration = Duration::from_millis(20);
@@ -84,12 +83,31 @@ impl Default for MediaConfig {
     }
 }
 
-/// What the pacing task shares with stream creation.
+/// What the pacing thread shares with stream creation.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
     pending: Mutex<Vec<Arc<StreamShared>>>,
-    wake: Notify,
+    /// Wakes the idle pacing thread (a stream arrived or the engine was dropped).
+    wake: Condvar,
     closed: AtomicBool,
+}
+
+impl Registry {
+    fn add(&self, stream: Arc<StreamShared>) {
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(stream);
+        self.wake.notify_one();
+    }
+
+    fn close(&self) {
+        // Under the lock, so the pacing thread cannot check `closed` and then miss the
+        // notification while going to sleep.
+        let _pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        self.closed.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
 }
 
 #[derive(Debug)]
@@ -102,13 +120,12 @@ struct EngineInner {
 
 impl Drop for EngineInner {
     fn drop(&mut self) {
-        // Streams still running keep the pacing task alive; it ends once they are done.
-        self.registry.closed.store(true, Ordering::Release);
-        self.registry.wake.notify_one();
+        // Streams still running keep the pacing thread alive; it ends once they are done.
+        self.registry.close();
     }
 }
 
-/// The media engine; cheap to clone (all clones share the port range and pacing task).
+/// The media engine; cheap to clone (all clones share the port range and pacing thread).
 /// See the [module](super) documentation.
 #[derive(Debug, Clone)]
 pub struct MediaEngine {
@@ -116,15 +133,21 @@ pub struct MediaEngine {
 }
 
 impl MediaEngine {
-    /// Validates the port range and starts the pacing task on the current tokio runtime.
+    /// Validates the port range and starts the pacing thread. Must be called within a
+    /// tokio runtime: the streams' reads and playbacks are async and wait on its timers.
     ///
-    /// Errors: [`MediaError::InvalidRange`], [`MediaError::NoRuntime`].
+    /// Errors: [`MediaError::InvalidRange`], [`MediaError::NoRuntime`],
+    /// [`MediaError::Thread`].
     pub fn new(config: MediaConfig) -> Result<Self, MediaError> {
         let ports = PortAllocator::new(config.rtp_port_low, config.rtp_port_high)?;
-        let runtime = tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
+        tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let registry = Arc::new(Registry::default());
         let pacing = DeviationHistogram::registered();
-        runtime.spawn(pacing_task(registry.clone(), pacing.clone()));
+        let (r, p) = (registry.clone(), pacing.clone());
+        std::thread::Builder::new()
+            .name("voip-rtp-pacing".into())
+            .spawn(move || pacing_thread(&r, &p))
+            .map_err(|e| MediaError::Thread(Arc::new(e)))?;
         Ok(MediaEngine {
             inner: Arc::new(EngineInner {
                 config: Arc::new(config),
@@ -156,7 +179,7 @@ impl MediaEngine {
     }
 
     /// Opens a stream: takes an even port of the range, binds a UDP socket on
-    /// `bind_ip` and that port (non-blocking), and hands it to the pacing task, which sends
+    /// `bind_ip` and that port (non-blocking), and hands it to the pacing thread, which sends
     /// and receives for it on every tick. The stream sends and accepts
     /// nothing until [`MediaStream::apply`]. Advertise `stream.local_addr().port()` in SDP
     /// (with the NAT-selected address when `bind_ip` is a wildcard).
@@ -164,7 +187,7 @@ impl MediaEngine {
     /// Errors: [`MediaError::NoPortsAvailable`], [`MediaError::Bind`],
     /// [`MediaError::NoRuntime`].
     pub fn open_stream(&self, bind_ip: IpAddr) -> Result<MediaStream, MediaError> {
-        // The stream lives on the engine's pacing task; without a runtime there is none.
+        // The stream's reads wait on tokio timers; without a runtime they cannot.
         tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
         let (port, socket) = self
             .inner
@@ -178,13 +201,7 @@ impl MediaEngine {
             })?;
         let lease = PortLease::new(port, self.inner.ports.clone());
         let stream = MediaStream::spawn(socket, lease, self.inner.config.clone())?;
-        let registry = &self.inner.registry;
-        registry
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(stream.shared().clone());
-        registry.wake.notify_one();
+        self.inner.registry.add(stream.shared().clone());
         Ok(stream)
     }
 }
@@ -194,28 +211,58 @@ impl MediaEngine {
 pub(crate) struct TickOutput<'a> {
     pub(crate) buf: &'a mut [u8],
     /// The absolute deadline of the tick being served.
-    pub(crate) deadline: std::time::Instant,
+    pub(crate) deadline: Instant,
     pub(crate) pacing: &'a DeviationHistogram,
 }
 
 /// Phases of the 20 ms clock: streams are spread over this many slots, 1 ms apart.
 const SLOTS: u64 = 20;
 
-/// The one pacing task: an absolute 20 ms clock polling every stream's sender.
+/// Sleeps until `deadline` (an absolute time: a late or early return does not shift the
+/// next deadline).
+fn sleep_until(deadline: Instant) {
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            return;
+        }
+        std::thread::sleep(deadline - now);
+    }
+}
+
+/// Asks the kernel to wake this thread within a microsecond of its deadline instead of
+/// the default 50 µs timer slack (best effort).
+fn tighten_timer_slack() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = nix::sys::prctl::set_timerslack(1_000) {
+        tracing::debug!(error = %e, "could not set the pacing thread's timer slack");
+    }
+}
+
+/// The one pacing thread: an absolute 20 ms clock polling every stream's sender.
+///
+/// It is an OS thread, not a tokio task: a task's timer fires on tokio's 1 ms wheel
+/// (rounded up, so every deadline was up to a millisecond late before the task even ran)
+/// and shares its worker with SIP and application tasks. The thread sleeps to the
+/// microsecond (`nanosleep` with a 1 µs timer slack) and does only non-blocking socket
+/// calls and short locks; what it wakes (readers of audio and DTMF) are tokio `Notify`s,
+/// which any thread may signal.
 ///
 /// The streams are spread over [`SLOTS`] phases of the clock (each new stream joins the
-/// least used one): stream deadlines are `start + n * 20 ms + slot * 1 ms`, and the task
+/// least used one): stream deadlines are `start + n * 20 ms + slot * 1 ms`, and the thread
 /// wakes every millisecond to serve one slot, sending what is due on each of its streams
 /// and then reading their sockets. A thousand streams are fifty per slot instead of a
 /// thousand at one instant: the last packet of a slot leaves a fraction of a millisecond
 /// after its deadline instead of the several milliseconds a thousand sends in a row take,
 /// and the kernel sees a steady flow instead of a burst every 20 ms.
-async fn pacing_task(registry: Arc<Registry>, pacing: Arc<DeviationHistogram>) {
+fn pacing_thread(registry: &Registry, pacing: &DeviationHistogram) {
+    tighten_timer_slack();
     let slot_len = TICK / SLOTS as u32;
     let mut slots: Vec<Vec<Arc<StreamShared>>> = (0..SLOTS).map(|_| Vec::new()).collect();
     // One packet buffer for all streams (12-byte header + up to 60 ms of G.711).
     let mut buf = vec![0u8; 1500];
-    let mut epoch: Option<tokio::time::Instant> = None;
+    let mut control = Vec::with_capacity(64);
+    let mut epoch: Option<Instant> = None;
     let mut next: u64 = 0;
     loop {
         {
@@ -228,29 +275,34 @@ async fn pacing_task(registry: Arc<Registry>, pacing: Arc<DeviationHistogram>) {
                     least.push(stream);
                 }
             }
-        }
-        if slots.iter().all(Vec::is_empty) {
-            if registry.closed.load(Ordering::Acquire) {
-                return;
+            if slots.iter().all(Vec::is_empty) {
+                if registry.closed.load(Ordering::Acquire) {
+                    return;
+                }
+                // Idle: no ticks until a stream arrives or the engine is dropped (both
+                // signal under this lock, so the wake-up cannot be missed).
+                epoch = None;
+                drop(
+                    registry
+                        .wake
+                        .wait(pending)
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+                continue;
             }
-            // Idle: no ticks until a stream arrives (notify_one keeps a permit, so a
-            // stream registered just before this await is not missed).
-            epoch = None;
-            registry.wake.notified().await;
-            continue;
         }
         let start = *epoch.get_or_insert_with(|| {
             next = 0;
-            tokio::time::Instant::now()
+            Instant::now()
         });
         let at = |n: u64| start + slot_len.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
-        // Sleep through empty slots: one call wakes the task 50 times a second, not 1000.
+        // Sleep through empty slots: one call wakes the thread 50 times a second, not 1000.
         // (A stream that joins meanwhile waits for its slot, under 20 ms.)
         while slots[(next % SLOTS) as usize].is_empty() {
             next += 1;
         }
-        tokio::time::sleep_until(at(next)).await;
-        let now = tokio::time::Instant::now();
+        sleep_until(at(next));
+        let now = Instant::now();
         // The latest slot due by now; after a late wake-up every slot missed is served
         // (each at most once: its streams' senders send everything due since).
         let due = (now.duration_since(start).as_nanos() / slot_len.as_nanos()) as u64;
@@ -262,19 +314,19 @@ async fn pacing_task(registry: Arc<Registry>, pacing: Arc<DeviationHistogram>) {
             let missed = next + (m - next) % SLOTS;
             let mut out = TickOutput {
                 buf: &mut buf,
-                deadline: at(missed).into_std(),
-                pacing: &pacing,
+                deadline: at(missed),
+                pacing,
             };
             let streams = &mut slots[(m % SLOTS) as usize];
             streams.retain(|s| !s.is_stopped());
-            let tick_time = at(m).into_std();
+            let tick_time = at(m);
             for stream in streams.iter() {
                 stream.on_tick(tick_time, &mut out);
             }
             // Then what arrived since this slot's last turn, socket by socket without
             // blocking: no task, no readiness event and no wake-up per packet.
             for stream in streams.iter() {
-                stream.drain(out.buf);
+                stream.drain(out.buf, &mut control);
             }
         }
         next = due + 1;

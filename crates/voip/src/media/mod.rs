@@ -1,9 +1,9 @@
 //! The media engine: RTP streams of every call on a tokio runtime.
 //!
-//! A [`MediaEngine`] owns the RTP port range and **one pacing task** shared by all calls.
+//! A [`MediaEngine`] owns the RTP port range and **one pacing thread** shared by all calls.
 //! Each call gets a [`MediaStream`] ([`MediaEngine::open_stream`]): a non-blocking UDP
-//! socket bound on an even port of the range and an entry in the pacing task's list. The
-//! pacing task does all the I/O: on each tick it sends what is due on every stream, then
+//! socket bound on an even port of the range and an entry in the pacing thread's list. The
+//! pacing thread does all the I/O: on each tick it sends what is due on every stream, then
 //! reads every stream's socket until it is empty (the streams are spread over 20 phases of
 //! the clock, 1 ms apart, so each wake-up serves a twentieth of them). There is no task, no readiness event and
 //! no wake-up per stream or per packet, which is what lets one process carry a thousand
@@ -14,10 +14,13 @@
 //! really arrived (elsewhere: when it was read).
 //!
 //! # Timing
-//! The pacing task runs an absolute 20 ms clock: tick *n* of a stream is due at
+//! The pacing thread runs an absolute 20 ms clock: tick *n* of a stream is due at
 //! `start + n * 20 ms + phase` (the phase is one of 20 slots 1 ms apart, fixed for the
-//! stream's life) and it sleeps until that instant (`tokio::time::sleep_until`), never "20 ms after the
-//! last send", so lateness does not accumulate into drift. On each tick it polls every
+//! stream's life) and it sleeps until that instant, never "20 ms after the last send", so
+//! lateness does not accumulate into drift. It is an OS thread rather than a tokio task:
+//! tokio's timers fire on a 1 ms wheel, rounded up, and its workers also run SIP and the
+//! application, so a task's packets left 1-2 ms late on an idle machine and more under load;
+//! the thread sleeps to the microsecond and does nothing but non-blocking socket calls. On each tick it polls every
 //! active stream's [`rtp_core::RtpSender`] with the tick's time and sends whatever is due;
 //! after a late wake-up that is every packet due since (the sender bounds a burst and skips
 //! older packets, keeping the stream real-time). Packets are written into one reused buffer
@@ -161,6 +164,9 @@ pub enum MediaError {
     /// Not called from within a tokio runtime.
     #[error("the media engine needs a tokio runtime")]
     NoRuntime,
+    /// The pacing thread could not be started.
+    #[error("cannot start the RTP pacing thread: {0}")]
+    Thread(Arc<std::io::Error>),
     /// A character that is not a DTMF key (0-9, *, #, A-D, R for flash).
     #[error("{0:?} is not a DTMF key")]
     InvalidDtmf(char),

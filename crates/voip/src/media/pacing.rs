@@ -1,12 +1,12 @@
 //! [`PacingStats`]: how far from the 20 ms schedule packets actually left.
 //!
-//! The pacing task records, for every packet it hands to the kernel, the time between the
+//! The pacing thread records, for every packet it hands to the kernel, the time between the
 //! stream's absolute deadline (`start + n * 20 ms + phase`, the earliest one not yet
 //! served) and the moment it calls `send`. A late wake-up (an overloaded machine, a long tick) therefore shows in
 //! full, including for every packet sent in the catch-up.
 //!
 //! The figures go into a fixed histogram of microsecond buckets (1 µs wide below 128 µs,
-//! then 64 buckets per power of two: under 1.6 % error), written by the one pacing task
+//! then 64 buckets per power of two: under 1.6 % error), written by the one pacing thread
 //! with plain relaxed loads and stores (a single writer per engine; no lock, no
 //! allocation, no read-modify-write per packet) and read at any time by
 //! [`MediaEngine::pacing_stats`](super::MediaEngine::pacing_stats) or, summed over every
@@ -45,7 +45,7 @@ fn bucket_high(i: usize) -> u64 {
     ((sub + 1) << (e - 6)) - 1
 }
 
-/// The recording side: one per engine, written only by its pacing task.
+/// The recording side: one per engine, written only by its pacing thread.
 #[derive(Debug)]
 pub(crate) struct DeviationHistogram {
     buckets: Box<[AtomicU64]>,
@@ -84,7 +84,7 @@ impl DeviationHistogram {
         );
     }
 
-    /// One packet sent `late` after its deadline. Only the engine's pacing task calls it.
+    /// One packet sent `late` after its deadline. Only the engine's pacing thread calls it.
     pub(crate) fn record(&self, late: Duration) {
         let us = u64::try_from(late.as_micros()).unwrap_or(MAX_US);
         Self::bump(&self.buckets[bucket_of(us)], 1);
@@ -131,7 +131,7 @@ impl DeviationHistogram {
 pub struct PacingStats {
     /// Packets measured.
     pub packets: u64,
-    /// Wake-ups of the pacing task (one per 1 ms slot of the 20 ms clock).
+    /// Wake-ups of the pacing thread (one per 1 ms slot of the 20 ms clock).
     pub ticks: u64,
     /// Wake-ups that came a whole slot (1 ms) or more after their deadline.
     pub late_ticks: u64,

@@ -313,7 +313,7 @@ enum Readiness {
     Silence(Duration),
 }
 
-/// The state shared by the handles, the pacing task and the receive task.
+/// The state shared by the handles, the pacing thread and the receive task.
 #[derive(Debug)]
 pub(crate) struct StreamShared {
     state: Mutex<StreamState>,
@@ -374,20 +374,16 @@ impl StreamShared {
     /// A tick's receive pass: the datagrams waiting on the (non-blocking) socket go into
     /// the stream, at most [`MAX_DRAIN`] per tick (a flood beyond that is left to the
     /// kernel's buffer, which drops it, instead of stalling every other stream).
-    pub(crate) fn drain(&self, buf: &mut [u8]) {
+    pub(crate) fn drain(&self, buf: &mut [u8], control: &mut Vec<u8>) {
         let Some(socket) = self.lock().socket.clone() else {
             return;
         };
         // The kernel's receive time (wall clock) becomes an Instant through one pair of
         // clock readings per drain, so jitter and read pacing see when a packet arrived,
         // not when its slot came round.
-        let clocks = (
-            tokio::time::Instant::now().into_std(),
-            std::time::SystemTime::now(),
-        );
-        let mut control = Vec::with_capacity(64);
+        let clocks = (Instant::now(), std::time::SystemTime::now());
         for _ in 0..MAX_DRAIN {
-            match stamped::recv(&socket.socket, buf, &mut control) {
+            match stamped::recv(&socket.socket, buf, control) {
                 Ok((len, from, stamp)) => {
                     let now = stamp
                         .and_then(|at| clocks.1.duration_since(at).ok())

@@ -49,6 +49,9 @@ pub(crate) struct LoadArgs {
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
+    /// Keep the RTP pacing threads normal threads (no real-time scheduling).
+    #[arg(long)]
+    no_realtime: bool,
     /// Soak: keep --calls calls (default 200 here) up and replaced for this many minutes,
     /// then check that fds, RTP ports and RSS return to the idle level.
     #[arg(long, value_name = "MINUTES")]
@@ -232,6 +235,7 @@ async fn start_pairs(
         let caller = VoipPhoneParameter::builder(format!("caller{k}"))
             .bind(lo)
             .rtp_ports(al, ah)
+            .realtime_media(!args.no_realtime)
             .build()?;
         let caller = Arc::new(VoipPhone::new(caller)?);
         caller.start().await?;
@@ -241,6 +245,7 @@ async fn start_pairs(
                 let callee = VoipPhoneParameter::builder(format!("callee{k}"))
                     .bind(lo)
                     .rtp_ports(cl, ch)
+                    .realtime_media(!args.no_realtime)
                     .call_handler(Answerer(handler.clone()))
                     .build()?;
                 let callee = Arc::new(VoipPhone::new(callee)?);
@@ -518,6 +523,8 @@ pub(crate) async fn run(args: LoadArgs) -> Result<(), Failure> {
                 "over_2ms": pacing.count_above(Duration::from_millis(2)),
                 "measured": pacing.packets,
                 "late_ticks": pacing.late_ticks,
+                "pacing_threads": pacing.engines,
+                "realtime_pacing_threads": pacing.realtime_engines,
             },
             "cpu_seconds": stream_sec(stream_cpu),
             "cores": (cores * 1000.0).round() / 1000.0,
@@ -599,6 +606,11 @@ fn print_table(r: &serde_json::Value) {
         d["max"],
         d["over_2ms"],
         d["measured"]
+    );
+    say!(
+        "  pacing threads           {} ({} real-time)",
+        d["pacing_threads"],
+        d["realtime_pacing_threads"]
     );
     say!(
         "  CPU                      {} s in the window = {} cores; {} s total",
@@ -817,6 +829,7 @@ async fn uas(args: LoadArgs) -> Result<(), Failure> {
     let params = VoipPhoneParameter::builder("load")
         .bind(bind)
         .rtp_ports(low, high)
+        .realtime_media(!args.no_realtime)
         .call_handler(Answerer(handler.clone()))
         .build()?;
     let phone = VoipPhone::new(params)?;

@@ -19,7 +19,8 @@
 //! | `ALLOW_TLS_FALLBACK` | [`allow_tls_fallback`](VoipPhoneParameter::allow_tls_fallback) | off |
 //!
 //! Beyond pyVoIP: RFC 3261 timers T1/T2/T4, the REGISTER expiry (300 s), an outbound
-//! proxy, a CA file for TLS, the User-Agent and a display name.
+//! proxy, a CA file for TLS, the User-Agent, a display name, and real-time scheduling of
+//! the RTP pacing thread.
 //!
 //! ```
 //! use voip::VoipPhoneParameter;
@@ -108,6 +109,9 @@ pub struct VoipPhoneParameter {
     pub rtp_port_low: u16,
     /// Highest RTP port (default 20000).
     pub rtp_port_high: u16,
+    /// Ask for real-time scheduling of the RTP pacing thread (default on; best effort,
+    /// see [`MediaConfig::realtime_pacing`](crate::media::MediaConfig::realtime_pacing)).
+    pub realtime_media: bool,
     /// What runs when calls ring, are answered, end... (pyVoIP's `call_class`).
     pub call_handler: Option<Arc<dyn DynCallHandler>>,
     /// A hook on every SIP message in and out (pyVoIP's `sip_class`).
@@ -155,6 +159,7 @@ impl std::fmt::Debug for VoipPhoneParameter {
             .field("transport_mode", &self.transport_mode)
             .field("rtp_port_low", &self.rtp_port_low)
             .field("rtp_port_high", &self.rtp_port_high)
+            .field("realtime_media", &self.realtime_media)
             .field("call_handler", &self.call_handler.is_some())
             .field("sip_layer", &self.sip_layer.is_some())
             .field("auth_policy", &self.auth_policy)
@@ -213,6 +218,7 @@ impl VoipPhoneParameter {
             tls_ca_file: None,
             rtp_port_low: 10000,
             rtp_port_high: 20000,
+            realtime_media: true,
             call_handler: None,
             sip_layer: None,
             auth_policy: AuthPolicy::PYVOIP,
@@ -408,6 +414,12 @@ impl VoipPhoneParameterBuilder {
     pub fn rtp_ports(mut self, low: u16, high: u16) -> Self {
         self.params.rtp_port_low = low;
         self.params.rtp_port_high = high;
+        self
+    }
+
+    /// Real-time scheduling of the RTP pacing thread (default on, best effort).
+    pub fn realtime_media(mut self, on: bool) -> Self {
+        self.params.realtime_media = on;
         self
     }
 

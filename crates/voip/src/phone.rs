@@ -217,7 +217,9 @@ impl VoipPhone {
 
     async fn spawn(&self) -> Result<mpsc::Sender<Command>> {
         let p = &self.params;
-        let media = MediaEngine::new(MediaConfig::new(p.rtp_port_low, p.rtp_port_high))?;
+        let mut media_config = MediaConfig::new(p.rtp_port_low, p.rtp_port_high);
+        media_config.realtime_pacing = p.realtime_media;
+        let media = MediaEngine::new(media_config)?;
         let (transports, incoming) = TransportSet::bind([self.transport_config()?]).await?;
         let local_addr = transports
             .get(p.transport_mode)

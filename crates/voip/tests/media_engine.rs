@@ -886,3 +886,83 @@ async fn keys_pushed_from_sip_info_barge_in_like_rtp_events() {
         "bounded: the oldest key dropped"
     );
 }
+
+/// One RTP packet of PCMU with sequence number `seq`.
+fn pcmu_packet(seq: u16) -> Vec<u8> {
+    let ts = u32::from(seq) * 160;
+    let mut p = vec![0x80, 0, (seq >> 8) as u8, seq as u8];
+    p.extend(ts.to_be_bytes());
+    p.extend([7, 7, 7, 7]);
+    p.extend([0x9Fu8; 160]);
+    p
+}
+
+/// The receive thread knows sockets by a key that is never reused: a stream opened after
+/// another stopped (the same port, very likely the same fd number) hears its own packets,
+/// and a stopped stream's packets go nowhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_opened_after_others_stopped_receive_their_own_packets() {
+    // One even port: every round reuses it.
+    let engine = MediaEngine::new(MediaConfig::new(41900, 41901)).unwrap();
+    let peer = raw_peer().await;
+    let mut seq = 0u16;
+    for round in 0..5 {
+        let s = engine.open_stream(LO).unwrap();
+        assert_eq!(s.local_addr().port(), 41900);
+        s.apply(&media(
+            peer.local_addr().unwrap(),
+            AudioCodec::Pcmu,
+            TransmitType::RecvOnly,
+        ));
+        for _ in 0..10 {
+            peer.send_to(&pcmu_packet(seq), s.local_addr()).await.unwrap();
+            seq = seq.wrapping_add(1);
+        }
+        timeout(Duration::from_secs(2), async {
+            while s.stats().receiver.packets < 10 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("round {round}: {:?}", s.stats().receiver));
+        assert_eq!(s.stats().receiver.packets, 10, "round {round}");
+        s.stop();
+        timeout(Duration::from_secs(2), async {
+            while engine.ports_in_use() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("port released");
+    }
+}
+
+/// The engine's pacing and receive threads end with the engine and its last stream.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_threads_end_with_the_engine() {
+    fn media_threads() -> usize {
+        std::fs::read_dir("/proc/self/task")
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .filter(|name| name.starts_with("voip-rtp-"))
+            .count()
+    }
+    // Other tests of this binary run engines concurrently: count ours as the difference.
+    let engine = MediaEngine::new(MediaConfig::new(41910, 41919)).unwrap();
+    let s = engine.open_stream(LO).unwrap();
+    let with = media_threads();
+    assert!(with >= 2, "a pacing and a receive thread: {with}");
+    drop(engine);
+    // The stream keeps them alive until it stops.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.stop();
+    drop(s);
+    timeout(Duration::from_secs(3), async {
+        while media_threads() > with - 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("both threads of the dropped engine ended");
+}

@@ -5,8 +5,9 @@ use super::pacing::{DeviationHistogram, PacingStats};
 use super::ports::{PortAllocator, PortLease};
 use super::stream::{MediaStream, StreamShared};
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use super::inbox::Inbox;
+use super::receive;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 /// The pacing clock's period: one tick every 20 ms.
@@ -58,6 +59,12 @@ pub struct MediaConfig {
     /// The jitter buffer (capacity and playout delay, in samples; default 600 ms of
     /// capacity, 60 ms playout delay, 500 ms latency bound).
     pub jitter_buffer: rtp_core::PacketManagerConfig,
+    /// Ask for real-time scheduling (`SCHED_FIFO`, lowest priority) for the pacing thread,
+    /// as pjmedia does for its clock thread (default on). Best effort: without the right
+    /// (root, `CAP_SYS_NICE` or an `RLIMIT_RTPRIO` above zero) the thread stays a normal
+    /// one, which is logged at debug level. The thread never works more than half of the
+    /// time (see the [module](super) documentation), so it cannot starve the rest.
+    pub realtime_pacing: bool,
 }
 
 impl MediaConfig {
@@ -72,6 +79,7 @@ impl MediaConfig {
             max_pending_dtmf: 64,
             dtmf_duration: Duration::from_millis(100),
             jitter_buffer: JITTER_BUFFER,
+            realtime_pacing: true,
         }
     }
 }
@@ -83,45 +91,21 @@ impl Default for MediaConfig {
     }
 }
 
-/// What the pacing thread shares with stream creation.
-#[derive(Debug, Default)]
-pub(crate) struct Registry {
-    pending: Mutex<Vec<Arc<StreamShared>>>,
-    /// Wakes the idle pacing thread (a stream arrived or the engine was dropped).
-    wake: Condvar,
-    closed: AtomicBool,
-}
-
-impl Registry {
-    fn add(&self, stream: Arc<StreamShared>) {
-        self.pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(stream);
-        self.wake.notify_one();
-    }
-
-    fn close(&self) {
-        // Under the lock, so the pacing thread cannot check `closed` and then miss the
-        // notification while going to sleep.
-        let _pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        self.closed.store(true, Ordering::Release);
-        self.wake.notify_one();
-    }
-}
-
 #[derive(Debug)]
 struct EngineInner {
     config: Arc<MediaConfig>,
     ports: Arc<Mutex<PortAllocator>>,
-    registry: Arc<Registry>,
+    /// New streams for the pacing thread and for the receive thread.
+    to_pacing: Arc<Inbox>,
+    to_receive: Arc<Inbox>,
     pacing: Arc<DeviationHistogram>,
 }
 
 impl Drop for EngineInner {
     fn drop(&mut self) {
-        // Streams still running keep the pacing thread alive; it ends once they are done.
-        self.registry.close();
+        // Streams still running keep the threads alive; they end once those are done.
+        self.to_pacing.close();
+        self.to_receive.close();
     }
 }
 
@@ -133,26 +117,43 @@ pub struct MediaEngine {
 }
 
 impl MediaEngine {
-    /// Validates the port range and starts the pacing thread. Must be called within a
-    /// tokio runtime: the streams' reads and playbacks are async and wait on its timers.
+    /// Validates the port range and starts the engine's two threads: pacing (sends) and
+    /// receiving. Must be called within a tokio runtime: the streams' reads and playbacks
+    /// are async and wait on its timers.
     ///
     /// Errors: [`MediaError::InvalidRange`], [`MediaError::NoRuntime`],
     /// [`MediaError::Thread`].
     pub fn new(config: MediaConfig) -> Result<Self, MediaError> {
         let ports = PortAllocator::new(config.rtp_port_low, config.rtp_port_high)?;
         tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
-        let registry = Arc::new(Registry::default());
+        let to_pacing = Arc::new(Inbox::default());
+        let to_receive = Arc::new(Inbox::default());
         let pacing = DeviationHistogram::registered();
-        let (r, p) = (registry.clone(), pacing.clone());
+        let (inbox, p) = (to_pacing.clone(), pacing.clone());
+        let realtime = config.realtime_pacing;
         std::thread::Builder::new()
             .name("voip-rtp-pacing".into())
-            .spawn(move || pacing_thread(&r, &p))
+            .spawn(move || {
+                if realtime {
+                    p.set_realtime(raise_priority());
+                }
+                pacing_thread(&inbox, &p);
+            })
             .map_err(|e| MediaError::Thread(Arc::new(e)))?;
+        let inbox = to_receive.clone();
+        let spawned = std::thread::Builder::new()
+            .name("voip-rtp-receive".into())
+            .spawn(move || receive::receive_thread(&inbox));
+        if let Err(e) = spawned {
+            to_pacing.close();
+            return Err(MediaError::Thread(Arc::new(e)));
+        }
         Ok(MediaEngine {
             inner: Arc::new(EngineInner {
                 config: Arc::new(config),
                 ports: Arc::new(Mutex::new(ports)),
-                registry,
+                to_pacing,
+                to_receive,
                 pacing,
             }),
         })
@@ -201,7 +202,8 @@ impl MediaEngine {
             })?;
         let lease = PortLease::new(port, self.inner.ports.clone());
         let stream = MediaStream::spawn(socket, lease, self.inner.config.clone())?;
-        self.inner.registry.add(stream.shared().clone());
+        self.inner.to_pacing.add(stream.shared().clone());
+        self.inner.to_receive.add(stream.shared().clone());
         Ok(stream)
     }
 }
@@ -239,6 +241,32 @@ fn tighten_timer_slack() {
     }
 }
 
+/// Real-time scheduling for the calling thread: `SCHED_FIFO` at the lowest real-time
+/// priority, above every normal thread and below anything the system set higher (best
+/// effort); whether it was granted.
+fn raise_priority() -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            RealtimeThreadSchedulePolicy, ThreadPriority, ThreadSchedulePolicy,
+            set_thread_priority_and_policy, thread_native_id,
+        };
+        let fifo = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
+        match set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, fifo) {
+            Ok(()) => {
+                tracing::debug!("RTP pacing thread runs SCHED_FIFO");
+                true
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "RTP pacing thread stays a normal thread");
+                false
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    false
+}
+
 /// The one pacing thread: an absolute 20 ms clock polling every stream's sender.
 ///
 /// It is an OS thread, not a tokio task: a task's timer fires on tokio's 1 ms wheel
@@ -246,50 +274,50 @@ fn tighten_timer_slack() {
 /// and shares its worker with SIP and application tasks. The thread sleeps to the
 /// microsecond (`nanosleep` with a 1 µs timer slack) and does only non-blocking socket
 /// calls and short locks; what it wakes (readers of audio and DTMF) are tokio `Notify`s,
-/// which any thread may signal.
+/// which any thread may signal. It asks for real-time scheduling
+/// ([`MediaConfig::realtime_pacing`]): a woken normal thread may wait a millisecond or more
+/// for a core when the machine is busy, which is the whole of the deviation budget.
+///
+/// When it has worked more than 60 % of the last 100 ms it rests as long as it worked
+/// after each wake-up ([`Duty`]): an engine with more streams than a core can send for
+/// falls behind (its senders skip what is too old, counted) instead of taking a whole core
+/// from SIP, the receive thread and the application, which real-time priority would
+/// otherwise let it do.
+///
+/// It only sends: receiving is the receive thread's, so a slot's work is a few dozen
+/// `sendto`s and the next slot is never late because a flood arrived.
 ///
 /// The streams are spread over [`SLOTS`] phases of the clock (each new stream joins the
 /// least used one): stream deadlines are `start + n * 20 ms + slot * 1 ms`, and the thread
-/// wakes every millisecond to serve one slot, sending what is due on each of its streams
-/// and then reading their sockets. A thousand streams are fifty per slot instead of a
+/// wakes every millisecond to serve one slot, sending what is due on each of its streams. A thousand streams are fifty per slot instead of a
 /// thousand at one instant: the last packet of a slot leaves a fraction of a millisecond
 /// after its deadline instead of the several milliseconds a thousand sends in a row take,
 /// and the kernel sees a steady flow instead of a burst every 20 ms.
-fn pacing_thread(registry: &Registry, pacing: &DeviationHistogram) {
+fn pacing_thread(inbox: &Inbox, pacing: &DeviationHistogram) {
     tighten_timer_slack();
     let slot_len = TICK / SLOTS as u32;
     let mut slots: Vec<Vec<Arc<StreamShared>>> = (0..SLOTS).map(|_| Vec::new()).collect();
     // One packet buffer for all streams (12-byte header + up to 60 ms of G.711).
     let mut buf = vec![0u8; 1500];
-    let mut control = Vec::with_capacity(64);
     let mut epoch: Option<Instant> = None;
     let mut next: u64 = 0;
+    let mut duty = Duty::new(Instant::now());
     loop {
-        {
-            let mut pending = registry
-                .pending
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            for stream in pending.drain(..) {
-                if let Some(least) = slots.iter_mut().min_by_key(|v| v.len()) {
-                    least.push(stream);
-                }
+        let idle = slots.iter().all(Vec::is_empty);
+        if idle {
+            // No ticks while there is no stream.
+            epoch = None;
+        }
+        let running = inbox.collect(idle, |stream| {
+            if let Some(least) = slots.iter_mut().min_by_key(|v| v.len()) {
+                least.push(stream);
             }
-            if slots.iter().all(Vec::is_empty) {
-                if registry.closed.load(Ordering::Acquire) {
-                    return;
-                }
-                // Idle: no ticks until a stream arrives or the engine is dropped (both
-                // signal under this lock, so the wake-up cannot be missed).
-                epoch = None;
-                drop(
-                    registry
-                        .wake
-                        .wait(pending)
-                        .unwrap_or_else(PoisonError::into_inner),
-                );
-                continue;
-            }
+        });
+        if !running {
+            return;
+        }
+        if slots.iter().all(Vec::is_empty) {
+            continue;
         }
         let start = *epoch.get_or_insert_with(|| {
             next = 0;
@@ -301,7 +329,7 @@ fn pacing_thread(registry: &Registry, pacing: &DeviationHistogram) {
         while slots[(next % SLOTS) as usize].is_empty() {
             next += 1;
         }
-        sleep_until(at(next));
+        sleep_until(at(next).max(duty.rest_until));
         let now = Instant::now();
         // The latest slot due by now; after a late wake-up every slot missed is served
         // (each at most once: its streams' senders send everything due since).
@@ -323,12 +351,105 @@ fn pacing_thread(registry: &Registry, pacing: &DeviationHistogram) {
             for stream in streams.iter() {
                 stream.on_tick(tick_time, &mut out);
             }
-            // Then what arrived since this slot's last turn, socket by socket without
-            // blocking: no task, no readiness event and no wake-up per packet.
-            for stream in streams.iter() {
-                stream.drain(out.buf, &mut control);
-            }
         }
         next = due + 1;
+        duty.worked(now, Instant::now());
+    }
+}
+
+/// The pacing thread's duty-cycle guard: after a window in which it worked more than
+/// [`MAX_DUTY`] of the time, it rests after each wake-up at least as long as that
+/// wake-up's work took, until a window comes in under the bound.
+#[derive(Debug)]
+struct Duty {
+    window_start: Instant,
+    busy: Duration,
+    throttled: bool,
+    /// The earliest the thread may wake next.
+    rest_until: Instant,
+}
+
+/// The guard's window.
+const DUTY_WINDOW: Duration = Duration::from_millis(100);
+/// Busy fraction of a window above which the thread is throttled (in percent).
+const MAX_DUTY: u32 = 60;
+
+impl Duty {
+    fn new(now: Instant) -> Self {
+        Duty {
+            window_start: now,
+            busy: Duration::ZERO,
+            throttled: false,
+            rest_until: now,
+        }
+    }
+
+    /// A wake-up that started at `woke` has done its work at `now`.
+    fn worked(&mut self, woke: Instant, now: Instant) {
+        let work = now - woke;
+        self.busy += work;
+        let window = now - self.window_start;
+        if window >= DUTY_WINDOW {
+            let over = self.busy * 100 > window * MAX_DUTY;
+            if over != self.throttled {
+                tracing::debug!(
+                    busy_ms = self.busy.as_millis() as u64,
+                    window_ms = window.as_millis() as u64,
+                    throttled = over,
+                    "RTP pacing thread duty cycle"
+                );
+            }
+            self.throttled = over;
+            self.window_start = now;
+            self.busy = Duration::ZERO;
+        }
+        self.rest_until = if self.throttled { now + work } else { now };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duty_guard_throttles_only_after_a_busy_window() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut duty = Duty::new(t0);
+        // 40 % busy: 0.4 ms of work per 1 ms slot for 100 ms. No rest beyond the work.
+        for i in 0..100u32 {
+            let woke = t0 + ms(1) * i;
+            duty.worked(woke, woke + Duration::from_micros(400));
+            assert_eq!(duty.rest_until, woke + Duration::from_micros(400));
+        }
+        assert!(!duty.throttled);
+        // 90 % busy for the next window: throttled from the window's end on.
+        let t1 = t0 + ms(100);
+        for i in 0..100u32 {
+            let woke = t1 + ms(1) * i;
+            duty.worked(woke, woke + Duration::from_micros(900));
+            assert!(!duty.throttled, "not before the window closes");
+        }
+        let woke = t1 + ms(100);
+        duty.worked(woke, woke + ms(2));
+        assert!(duty.throttled);
+        assert_eq!(duty.rest_until, woke + ms(4), "rests as long as it worked");
+        // A quiet window lifts it.
+        let t2 = woke + ms(2);
+        for i in 1..=100u32 {
+            let woke = t2 + ms(1) * i;
+            duty.worked(woke, woke + Duration::from_micros(100));
+        }
+        assert!(!duty.throttled);
+    }
+
+    #[test]
+    fn sleep_until_is_absolute() {
+        let start = Instant::now();
+        let deadline = start + Duration::from_millis(3);
+        sleep_until(deadline);
+        assert!(Instant::now() >= deadline);
+        // A deadline in the past returns at once.
+        sleep_until(start);
     }
 }

@@ -118,9 +118,11 @@
 //! [`NegotiatedMedia`]: crate::sdp_negotiation::NegotiatedMedia
 
 mod engine;
+mod inbox;
 mod pacing;
 mod playback;
 mod ports;
+mod receive;
 mod stream;
 
 pub use engine::{LatchPolicy, MediaConfig, MediaEngine, TICK};

@@ -12,7 +12,7 @@
 //! [`MediaEngine::pacing_stats`](super::MediaEngine::pacing_stats) or, summed over every
 //! live engine of the process, [`pacing_stats`](super::pacing_stats).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
@@ -54,6 +54,8 @@ pub(crate) struct DeviationHistogram {
     max_us: AtomicU64,
     ticks: AtomicU64,
     late_ticks: AtomicU64,
+    /// The pacing thread got real-time scheduling.
+    realtime: AtomicBool,
 }
 
 /// Engines whose histograms [`pacing_stats`](super::pacing_stats) sums.
@@ -69,6 +71,7 @@ impl DeviationHistogram {
             max_us: AtomicU64::new(0),
             ticks: AtomicU64::new(0),
             late_ticks: AtomicU64::new(0),
+            realtime: AtomicBool::new(false),
         });
         let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
         live.retain(|w| w.strong_count() > 0);
@@ -103,6 +106,11 @@ impl DeviationHistogram {
         }
     }
 
+    /// The pacing thread runs with real-time scheduling.
+    pub(crate) fn set_realtime(&self, on: bool) {
+        self.realtime.store(on, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> PacingStats {
         let mut s = PacingStats::default();
         self.add_to(&mut s);
@@ -121,6 +129,8 @@ impl DeviationHistogram {
         s.max_us = s.max_us.max(self.max_us.load(Ordering::Relaxed));
         s.ticks += self.ticks.load(Ordering::Relaxed);
         s.late_ticks += self.late_ticks.load(Ordering::Relaxed);
+        s.engines += 1;
+        s.realtime_engines += u64::from(self.realtime.load(Ordering::Relaxed));
     }
 }
 
@@ -135,6 +145,11 @@ pub struct PacingStats {
     pub ticks: u64,
     /// Wake-ups that came a whole slot (1 ms) or more after their deadline.
     pub late_ticks: u64,
+    /// Engines counted.
+    pub engines: u64,
+    /// Of those, engines whose pacing thread got real-time scheduling
+    /// ([`MediaConfig::realtime_pacing`](super::MediaConfig::realtime_pacing)).
+    pub realtime_engines: u64,
     sum_us: u64,
     /// Largest deviation seen (exact; over the whole life of the engines when the
     /// snapshot came from [`since`](Self::since), as a maximum cannot be subtracted).
@@ -188,6 +203,8 @@ impl PacingStats {
             packets: self.packets.saturating_sub(earlier.packets),
             ticks: self.ticks.saturating_sub(earlier.ticks),
             late_ticks: self.late_ticks.saturating_sub(earlier.late_ticks),
+            engines: self.engines,
+            realtime_engines: self.realtime_engines,
             sum_us: self.sum_us.saturating_sub(earlier.sum_us),
             max_us: self.max_us,
             buckets,

@@ -18,15 +18,13 @@ use tokio::sync::Notify;
 
 /// Samples per second of everything we carry (G.711).
 const RATE: u64 = 8000;
-/// Most datagrams one stream takes from its socket per tick (normally one or two arrive).
-const MAX_DRAIN: usize = 64;
 /// Most samples one read may ask for (60 s); larger requests are clamped.
 const MAX_READ: usize = 60 * 8000;
 
 /// The socket and its port, closed and given back together (the socket first).
 #[derive(Debug)]
-struct SocketLease {
-    socket: UdpSocket,
+pub(crate) struct SocketLease {
+    pub(crate) socket: UdpSocket,
     _lease: PortLease,
 }
 
@@ -371,18 +369,22 @@ impl StreamShared {
         }
     }
 
-    /// A tick's receive pass: the datagrams waiting on the (non-blocking) socket go into
-    /// the stream, at most [`MAX_DRAIN`] per tick (a flood beyond that is left to the
-    /// kernel's buffer, which drops it, instead of stalling every other stream).
-    pub(crate) fn drain(&self, buf: &mut [u8], control: &mut Vec<u8>) {
+    /// The stream's socket, while it is not stopped.
+    pub(crate) fn socket(&self) -> Option<Arc<SocketLease>> {
+        self.lock().socket.clone()
+    }
+
+    /// Takes up to `max` datagrams waiting on the (non-blocking) socket into the stream;
+    /// stops early when the socket is empty.
+    pub(crate) fn drain(&self, buf: &mut [u8], control: &mut Vec<u8>, max: usize) {
         let Some(socket) = self.lock().socket.clone() else {
             return;
         };
         // The kernel's receive time (wall clock) becomes an Instant through one pair of
         // clock readings per drain, so jitter and read pacing see when a packet arrived,
-        // not when its slot came round.
+        // not when it was read.
         let clocks = (Instant::now(), std::time::SystemTime::now());
-        for _ in 0..MAX_DRAIN {
+        for _ in 0..max {
             match stamped::recv(&socket.socket, buf, control) {
                 Ok((len, from, stamp)) => {
                     let now = stamp

@@ -1,0 +1,123 @@
+//! The receive thread: takes what arrives on every stream's socket, apart from the pacing
+//! thread so that sending stays on time whatever arrives.
+//!
+//! On Linux it waits on one epoll set (level-triggered) holding every stream's socket and
+//! reads one datagram from each socket that is ready, then sleeps [`BATCH`] so that a
+//! thousand streams' packets are taken about a hundred at a time rather than with a
+//! wake-up each. A socket with more waiting is reported again on the next pass, and a
+//! socket with nothing waiting costs nothing: there is no `recv` that ends in `EAGAIN`.
+//! Elsewhere it sweeps every socket each [`BATCH`]. Either way a packet is taken at
+//! most a few milliseconds after it arrived, stamped with the kernel's receive time
+//! (`SO_TIMESTAMPNS`), well inside the jitter buffer's playout delay.
+
+use super::inbox::Inbox;
+use super::stream::StreamShared;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The pause after a pass that took packets, so that they are taken in batches.
+const BATCH: Duration = Duration::from_millis(2);
+
+/// Most datagrams taken from one socket in a pass when sweeping (a flood beyond that waits,
+/// or is dropped by the kernel, instead of stalling every other stream).
+const MAX_PER_PASS: usize = 64;
+
+/// Runs until the engine is dropped and its last stream stopped.
+pub(crate) fn receive_thread(inbox: &Inbox) {
+    let mut buf = vec![0u8; 1500];
+    let mut control = Vec::with_capacity(64);
+    #[cfg(target_os = "linux")]
+    if let Err(e) = readiness::run(inbox, &mut buf, &mut control) {
+        // Without epoll (an exhausted fd table), sweeping still receives.
+        tracing::warn!(error = %e, "RTP receive: epoll failed; sweeping every socket instead");
+    } else {
+        return;
+    }
+    sweep(inbox, &mut buf, &mut control, Vec::new());
+}
+
+/// Every socket every [`BATCH`], each drained until it is empty (or a bounded number).
+fn sweep(
+    inbox: &Inbox,
+    buf: &mut [u8],
+    control: &mut Vec<u8>,
+    mut streams: Vec<Arc<StreamShared>>,
+) {
+    loop {
+        streams.retain(|s| !s.is_stopped());
+        if !inbox.collect(streams.is_empty(), |s| streams.push(s)) {
+            return;
+        }
+        for stream in &streams {
+            stream.drain(buf, control, MAX_PER_PASS);
+        }
+        std::thread::sleep(BATCH);
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod readiness {
+    use super::{BATCH, Inbox, StreamShared};
+    use nix::errno::Errno;
+    use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+    use std::collections::HashMap;
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// How often streams that stopped without a last packet are forgotten (their sockets
+    /// are closed when they stop, which takes them out of the epoll set; this frees the
+    /// map entry).
+    const FORGET_STOPPED: Duration = Duration::from_secs(1);
+
+    pub(super) fn run(
+        inbox: &Inbox,
+        buf: &mut [u8],
+        control: &mut Vec<u8>,
+    ) -> Result<(), Errno> {
+        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+        // Keys are never reused, so an event of a socket that was closed and whose fd
+        // number now belongs to another stream cannot reach the wrong stream.
+        let mut streams: HashMap<u64, Arc<StreamShared>> = HashMap::new();
+        let mut next_key = 0u64;
+        let mut events = vec![EpollEvent::empty(); 1024];
+        let mut forgot = Instant::now();
+        loop {
+            let running = inbox.collect(streams.is_empty(), |stream| {
+                let Some(socket) = stream.socket() else {
+                    return; // stopped before it got here
+                };
+                match epoll.add(&socket.socket, EpollEvent::new(EpollFlags::EPOLLIN, next_key)) {
+                    Ok(()) => {
+                        streams.insert(next_key, stream);
+                        next_key += 1;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "RTP socket not added to epoll"),
+                }
+            });
+            if !running {
+                return Ok(());
+            }
+            if forgot.elapsed() >= FORGET_STOPPED {
+                streams.retain(|_, s| !s.is_stopped());
+                forgot = Instant::now();
+            }
+            if streams.is_empty() {
+                continue;
+            }
+            // The timeout bounds how long a new stream or the engine's end waits.
+            let n = match epoll.wait(&mut events, 20u16) {
+                Ok(n) => n,
+                Err(Errno::EINTR) => 0,
+                Err(e) => return Err(e),
+            };
+            for event in &events[..n] {
+                if let Some(stream) = streams.get(&event.data()) {
+                    stream.drain(buf, control, 1);
+                }
+            }
+            if n > 0 {
+                std::thread::sleep(BATCH);
+            }
+        }
+    }
+}

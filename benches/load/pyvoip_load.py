@@ -180,7 +180,7 @@ out = {
     "packets_captured": sum(len(t) for t in streams.values()),
     "packets_received_by_us": media.get("callers", {}).get("received_total"),
     "packets_lost": media.get("packets_lost_total"),
-    "send_deviation_ms": {"p50": pct(devs, 0.5), "p99": pct(devs, 0.99),
+    "send_deviation_ms": {"p50": pct(devs, 0.5), "p99": pct(devs, 0.99), "p999": pct(devs, 0.999),
                           "max": pct(devs, 1.0)},
     "interval_error_ms": {"p50": pct(gaps, 0.5), "p99": pct(gaps, 0.99)},
     "cpu_seconds": round(r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime, 2),

@@ -1,4 +1,4 @@
-//! Scale check of the media engine: many streams on one pacing task, CPU measured.
+//! Scale check of the media engine: many streams on one engine, CPU measured.
 //!
 //! Ignored by default (it runs for ~15 s and wants a release build):
 //! `cargo test --release -p voip --test media_scale -- --ignored --nocapture`
@@ -13,6 +13,9 @@
 //! stream) and spread the streams over 20 phases: 0.69 cores, 49,724 packets/s, 0 lost,
 //! 0 skipped ticks (CPU pressure 80-90 % from other work at the time). The max jitter,
 //! 19.4 ms, is now mostly the 20 ms granularity at which a stream's socket is read.
+//! (Since then receiving moved to a receive thread of its own, which reads every ready
+//! socket each 2 ms; the figures above are of the earlier design. `voip load` measures
+//! the current one: `docs/benchmarks.md`, `## voip (scale)`.)
 
 use rtp_core::{AudioCodec, TransmitType};
 use std::net::{IpAddr, Ipv4Addr};

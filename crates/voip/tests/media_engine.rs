@@ -915,7 +915,9 @@ async fn streams_opened_after_others_stopped_receive_their_own_packets() {
             TransmitType::RecvOnly,
         ));
         for _ in 0..10 {
-            peer.send_to(&pcmu_packet(seq), s.local_addr()).await.unwrap();
+            peer.send_to(&pcmu_packet(seq), s.local_addr())
+                .await
+                .unwrap();
             seq = seq.wrapping_add(1);
         }
         timeout(Duration::from_secs(2), async {

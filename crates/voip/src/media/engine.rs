@@ -1,12 +1,12 @@
 //! [`MediaEngine`]: the port range, the shared pacing thread, and stream creation.
 
 use super::MediaError;
+use super::inbox::Inbox;
 use super::pacing::{DeviationHistogram, PacingStats};
 use super::ports::{PortAllocator, PortLease};
+use super::receive;
 use super::stream::{MediaStream, StreamShared};
 use std::net::IpAddr;
-use super::inbox::Inbox;
-use super::receive;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 

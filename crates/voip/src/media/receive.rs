@@ -69,11 +69,7 @@ mod readiness {
     /// map entry).
     const FORGET_STOPPED: Duration = Duration::from_secs(1);
 
-    pub(super) fn run(
-        inbox: &Inbox,
-        buf: &mut [u8],
-        control: &mut Vec<u8>,
-    ) -> Result<(), Errno> {
+    pub(super) fn run(inbox: &Inbox, buf: &mut [u8], control: &mut Vec<u8>) -> Result<(), Errno> {
         let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
         // Keys are never reused, so an event of a socket that was closed and whose fd
         // number now belongs to another stream cannot reach the wrong stream.
@@ -86,7 +82,10 @@ mod readiness {
                 let Some(socket) = stream.socket() else {
                     return; // stopped before it got here
                 };
-                match epoll.add(&socket.socket, EpollEvent::new(EpollFlags::EPOLLIN, next_key)) {
+                match epoll.add(
+                    &socket.socket,
+                    EpollEvent::new(EpollFlags::EPOLLIN, next_key),
+                ) {
                     Ok(()) => {
                         streams.insert(next_key, stream);
                         next_key += 1;

@@ -141,9 +141,10 @@ impl MediaEngine {
             })
             .map_err(|e| MediaError::Thread(Arc::new(e)))?;
         let inbox = to_receive.clone();
+        let receiver = receive::Receiver::new();
         let spawned = std::thread::Builder::new()
             .name("voip-rtp-receive".into())
-            .spawn(move || receive::receive_thread(&inbox));
+            .spawn(move || receiver.run(&inbox));
         if let Err(e) = spawned {
             to_pacing.close();
             return Err(MediaError::Thread(Arc::new(e)));

@@ -22,18 +22,47 @@ const BATCH: Duration = Duration::from_millis(2);
 /// or is dropped by the kernel, instead of stalling every other stream).
 const MAX_PER_PASS: usize = 64;
 
-/// Runs until the engine is dropped and its last stream stopped.
-pub(crate) fn receive_thread(inbox: &Inbox) {
-    let mut buf = vec![0u8; 1500];
-    let mut control = Vec::with_capacity(64);
+/// What the receive thread waits on, made before the thread starts so that the engine's
+/// file descriptors are all open once [`MediaEngine::new`](super::MediaEngine::new)
+/// returns (a leak check that counts them sees a steady number).
+#[derive(Debug)]
+pub(crate) struct Receiver {
     #[cfg(target_os = "linux")]
-    if let Err(e) = readiness::run(inbox, &mut buf, &mut control) {
-        // Without epoll (an exhausted fd table), sweeping still receives.
-        tracing::warn!(error = %e, "RTP receive: epoll failed; sweeping every socket instead");
-    } else {
-        return;
+    epoll: Option<nix::sys::epoll::Epoll>,
+}
+
+impl Receiver {
+    pub(crate) fn new() -> Self {
+        #[cfg(target_os = "linux")]
+        {
+            use nix::sys::epoll::{Epoll, EpollCreateFlags};
+            let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)
+                .inspect_err(|e| {
+                    // Without epoll (an exhausted fd table), sweeping still receives.
+                    tracing::warn!(error = %e, "RTP receive: no epoll; sweeping every socket");
+                })
+                .ok();
+            Receiver { epoll }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Receiver {}
     }
-    sweep(inbox, &mut buf, &mut control, Vec::new());
+
+    /// Runs until the engine is dropped and its last stream stopped.
+    pub(crate) fn run(self, inbox: &Inbox) {
+        let mut buf = vec![0u8; 1500];
+        let mut control = Vec::with_capacity(64);
+        #[cfg(target_os = "linux")]
+        if let Some(epoll) = self.epoll {
+            match readiness::run(&epoll, inbox, &mut buf, &mut control) {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "RTP receive: epoll failed; sweeping every socket")
+                }
+            }
+        }
+        sweep(inbox, &mut buf, &mut control, Vec::new());
+    }
 }
 
 /// Every socket every [`BATCH`], each drained until it is empty (or a bounded number).
@@ -59,7 +88,7 @@ fn sweep(
 mod readiness {
     use super::{BATCH, Inbox, StreamShared};
     use nix::errno::Errno;
-    use nix::sys::epoll::{Epoll, EpollCreateFlags, EpollEvent, EpollFlags};
+    use nix::sys::epoll::{Epoll, EpollEvent, EpollFlags};
     use std::collections::HashMap;
     use std::sync::Arc;
     use std::time::{Duration, Instant};
@@ -69,8 +98,12 @@ mod readiness {
     /// map entry).
     const FORGET_STOPPED: Duration = Duration::from_secs(1);
 
-    pub(super) fn run(inbox: &Inbox, buf: &mut [u8], control: &mut Vec<u8>) -> Result<(), Errno> {
-        let epoll = Epoll::new(EpollCreateFlags::EPOLL_CLOEXEC)?;
+    pub(super) fn run(
+        epoll: &Epoll,
+        inbox: &Inbox,
+        buf: &mut [u8],
+        control: &mut Vec<u8>,
+    ) -> Result<(), Errno> {
         // Keys are never reused, so an event of a socket that was closed and whose fd
         // number now belongs to another stream cannot reach the wrong stream.
         let mut streams: HashMap<u64, Arc<StreamShared>> = HashMap::new();

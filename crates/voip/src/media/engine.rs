@@ -62,8 +62,8 @@ pub struct MediaConfig {
     /// Ask for real-time scheduling (`SCHED_FIFO`, lowest priority) for the pacing thread,
     /// as pjmedia does for its clock thread (default on). Best effort: without the right
     /// (root, `CAP_SYS_NICE` or an `RLIMIT_RTPRIO` above zero) the thread stays a normal
-    /// one, which is logged at debug level. The thread never works more than half of the
-    /// time (see the [module](super) documentation), so it cannot starve the rest.
+    /// one, which is logged at debug level. Above 80 % of a core the thread is throttled
+    /// (see the [module](super) documentation), so it cannot starve the rest.
     pub realtime_pacing: bool,
 }
 
@@ -181,8 +181,8 @@ impl MediaEngine {
     }
 
     /// Opens a stream: takes an even port of the range, binds a UDP socket on
-    /// `bind_ip` and that port (non-blocking), and hands it to the pacing thread, which sends
-    /// and receives for it on every tick. The stream sends and accepts
+    /// `bind_ip` and that port (non-blocking), and hands it to the pacing thread, which
+    /// sends for it on every tick, and to the receive thread. The stream sends and accepts
     /// nothing until [`MediaStream::apply`]. Advertise `stream.local_addr().port()` in SDP
     /// (with the NAT-selected address when `bind_ip` is a wildcard).
     ///

@@ -1,17 +1,17 @@
 //! The media engine: RTP streams of every call on a tokio runtime.
 //!
-//! A [`MediaEngine`] owns the RTP port range and **one pacing thread** shared by all calls.
+//! A [`MediaEngine`] owns the RTP port range and **two threads** shared by all calls.
 //! Each call gets a [`MediaStream`] ([`MediaEngine::open_stream`]): a non-blocking UDP
-//! socket bound on an even port of the range and an entry in the pacing thread's list. The
-//! pacing thread does all the I/O: on each tick it sends what is due on every stream, then
-//! reads every stream's socket until it is empty (the streams are spread over 20 phases of
-//! the clock, 1 ms apart, so each wake-up serves a twentieth of them). There is no task, no readiness event and
-//! no wake-up per stream or per packet, which is what lets one process carry a thousand
-//! calls on two cores (see `docs/benchmarks.md`, `## voip (scale)`); the price is that a
-//! received packet is taken up to one tick (20 ms) after it arrived, well inside the
-//! jitter buffer's 60 ms playout delay. Its arrival time is the kernel's receive timestamp
-//! (`SO_TIMESTAMPNS` on Linux), so the RFC 3550 jitter and the read pacing see when it
-//! really arrived (elsewhere: when it was read).
+//! socket bound on an even port of the range and an entry in both threads' lists. The
+//! pacing thread sends what is due on every stream (the streams are spread over 20
+//! phases of the clock, 1 ms apart, so each wake-up serves a twentieth of them); the
+//! receive thread reads the sockets that have something (one epoll set on Linux, a pass
+//! every 2 ms). There is no task and no wake-up per stream or per packet, which is what
+//! lets one process carry a thousand calls on two cores (see `docs/benchmarks.md`,
+//! `## voip (scale)`); the price is that a received packet is taken a few milliseconds
+//! after it arrived, well inside the jitter buffer's 60 ms playout delay. Its arrival time
+//! is the kernel's receive timestamp (`SO_TIMESTAMPNS` on Linux), so the RFC 3550 jitter
+//! and the read pacing see when it really arrived (elsewhere: when it was read).
 //!
 //! # Timing
 //! The pacing thread runs an absolute 20 ms clock: tick *n* of a stream is due at
@@ -166,8 +166,8 @@ pub enum MediaError {
     /// Not called from within a tokio runtime.
     #[error("the media engine needs a tokio runtime")]
     NoRuntime,
-    /// The pacing thread could not be started.
-    #[error("cannot start the RTP pacing thread: {0}")]
+    /// The pacing or the receive thread could not be started.
+    #[error("cannot start an RTP media thread: {0}")]
     Thread(Arc<std::io::Error>),
     /// A character that is not a DTMF key (0-9, *, #, A-D, R for flash).
     #[error("{0:?} is not a DTMF key")]

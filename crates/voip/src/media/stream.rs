@@ -311,7 +311,7 @@ enum Readiness {
     Silence(Duration),
 }
 
-/// The state shared by the handles, the pacing thread and the receive task.
+/// The state shared by the handles, the pacing thread and the receive thread.
 #[derive(Debug)]
 pub(crate) struct StreamShared {
     state: Mutex<StreamState>,
@@ -377,7 +377,7 @@ impl StreamShared {
     /// Takes up to `max` datagrams waiting on the (non-blocking) socket into the stream;
     /// stops early when the socket is empty.
     pub(crate) fn drain(&self, buf: &mut [u8], control: &mut Vec<u8>, max: usize) {
-        let Some(socket) = self.lock().socket.clone() else {
+        let Some(socket) = self.socket() else {
             return;
         };
         // The kernel's receive time (wall clock) becomes an Instant through one pair of

@@ -1,12 +1,13 @@
-//! [`MediaEngine`]: the port range, the shared pacing thread, and stream creation.
+//! [`MediaEngine`]: the port range, stream creation, and the pacing thread's loop.
 
 use super::MediaError;
 use super::inbox::Inbox;
 use super::pacing::{DeviationHistogram, PacingStats};
 use super::ports::{PortAllocator, PortLease};
-use super::receive;
 use super::stream::{MediaStream, StreamShared};
+use super::threads::MediaThreads;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -95,21 +96,12 @@ impl Default for MediaConfig {
 struct EngineInner {
     config: Arc<MediaConfig>,
     ports: Arc<Mutex<PortAllocator>>,
-    /// New streams for the pacing thread and for the receive thread.
-    to_pacing: Arc<Inbox>,
-    to_receive: Arc<Inbox>,
-    pacing: Arc<DeviationHistogram>,
+    /// The pacing and receive threads, shared with the process's other engines.
+    threads: Arc<MediaThreads>,
 }
 
-impl Drop for EngineInner {
-    fn drop(&mut self) {
-        // Streams still running keep the threads alive; they end once those are done.
-        self.to_pacing.close();
-        self.to_receive.close();
-    }
-}
-
-/// The media engine; cheap to clone (all clones share the port range and pacing thread).
+/// The media engine; cheap to clone (all clones share the port range; every engine of the
+/// process with the same [`MediaConfig::realtime_pacing`] shares the media threads).
 /// See the [module](super) documentation.
 #[derive(Debug, Clone)]
 pub struct MediaEngine {
@@ -117,8 +109,9 @@ pub struct MediaEngine {
 }
 
 impl MediaEngine {
-    /// Validates the port range and starts the engine's two threads: pacing (sends) and
-    /// receiving. Must be called within a tokio runtime: the streams' reads and playbacks
+    /// Validates the port range and joins the process's media threads (pacing and
+    /// receiving), starting them if no engine with the same
+    /// [`realtime_pacing`](MediaConfig::realtime_pacing) runs. Must be called within a tokio runtime: the streams' reads and playbacks
     /// are async and wait on its timers.
     ///
     /// Errors: [`MediaError::InvalidRange`], [`MediaError::NoRuntime`],
@@ -126,44 +119,21 @@ impl MediaEngine {
     pub fn new(config: MediaConfig) -> Result<Self, MediaError> {
         let ports = PortAllocator::new(config.rtp_port_low, config.rtp_port_high)?;
         tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
-        let to_pacing = Arc::new(Inbox::default());
-        let to_receive = Arc::new(Inbox::default());
-        let pacing = DeviationHistogram::registered();
-        let (inbox, p) = (to_pacing.clone(), pacing.clone());
-        let realtime = config.realtime_pacing;
-        std::thread::Builder::new()
-            .name("voip-rtp-pacing".into())
-            .spawn(move || {
-                if realtime {
-                    p.set_realtime(raise_priority());
-                }
-                pacing_thread(&inbox, &p);
-            })
-            .map_err(|e| MediaError::Thread(Arc::new(e)))?;
-        let inbox = to_receive.clone();
-        let receiver = receive::Receiver::new();
-        let spawned = std::thread::Builder::new()
-            .name("voip-rtp-receive".into())
-            .spawn(move || receiver.run(&inbox));
-        if let Err(e) = spawned {
-            to_pacing.close();
-            return Err(MediaError::Thread(Arc::new(e)));
-        }
+        let threads = MediaThreads::shared(config.realtime_pacing)?;
         Ok(MediaEngine {
             inner: Arc::new(EngineInner {
                 config: Arc::new(config),
                 ports: Arc::new(Mutex::new(ports)),
-                to_pacing,
-                to_receive,
-                pacing,
+                threads,
             }),
         })
     }
 
-    /// Send-time deviation of this engine's packets from the 20 ms schedule since it
-    /// started (see [`PacingStats`]).
+    /// Send-time deviation from the 20 ms schedule of the packets of the pacing threads this
+    /// engine shares (with every engine of the process that has the same
+    /// [`realtime_pacing`](MediaConfig::realtime_pacing)), since they started (see [`PacingStats`]).
     pub fn pacing_stats(&self) -> PacingStats {
-        self.inner.pacing.snapshot()
+        self.inner.threads.pacing_stats()
     }
 
     /// The configuration.
@@ -181,13 +151,14 @@ impl MediaEngine {
     }
 
     /// Opens a stream: takes an even port of the range, binds a UDP socket on
-    /// `bind_ip` and that port (non-blocking), and hands it to the pacing thread, which
+    /// `bind_ip` and that port (non-blocking), and hands it to a pacing thread, which
     /// sends for it on every tick, and to the receive thread. The stream sends and accepts
     /// nothing until [`MediaStream::apply`]. Advertise `stream.local_addr().port()` in SDP
     /// (with the NAT-selected address when `bind_ip` is a wildcard).
     ///
     /// Errors: [`MediaError::NoPortsAvailable`], [`MediaError::Bind`],
-    /// [`MediaError::NoRuntime`].
+    /// [`MediaError::NoRuntime`], [`MediaError::Thread`] (another pacing thread was needed
+    /// and could not be started).
     pub fn open_stream(&self, bind_ip: IpAddr) -> Result<MediaStream, MediaError> {
         // The stream's reads wait on tokio timers; without a runtime they cannot.
         tokio::runtime::Handle::try_current().map_err(|_| MediaError::NoRuntime)?;
@@ -203,8 +174,7 @@ impl MediaEngine {
             })?;
         let lease = PortLease::new(port, self.inner.ports.clone());
         let stream = MediaStream::spawn(socket, lease, self.inner.config.clone())?;
-        self.inner.to_pacing.add(stream.shared().clone());
-        self.inner.to_receive.add(stream.shared().clone());
+        self.inner.threads.add(stream.shared())?;
         Ok(stream)
     }
 }
@@ -245,7 +215,7 @@ fn tighten_timer_slack() {
 /// Real-time scheduling for the calling thread: `SCHED_FIFO` at the lowest real-time
 /// priority, above every normal thread and below anything the system set higher (best
 /// effort); whether it was granted.
-fn raise_priority() -> bool {
+pub(super) fn raise_priority() -> bool {
     #[cfg(target_os = "linux")]
     {
         use thread_priority::{
@@ -268,7 +238,9 @@ fn raise_priority() -> bool {
     false
 }
 
-/// The one pacing thread: an absolute 20 ms clock polling every stream's sender.
+/// A pacing thread: an absolute 20 ms clock polling the sender of each of its streams.
+/// `count` is how many streams it serves: [`MediaThreads`] adds the streams it hands over,
+/// the thread subtracts those that stop.
 ///
 /// It is an OS thread, not a tokio task: a task's timer fires on tokio's 1 ms wheel
 /// (rounded up, so every deadline was up to a millisecond late before the task even ran)
@@ -294,7 +266,7 @@ fn raise_priority() -> bool {
 /// thousand at one instant: the last packet of a slot leaves a fraction of a millisecond
 /// after its deadline instead of the several milliseconds a thousand sends in a row take,
 /// and the kernel sees a steady flow instead of a burst every 20 ms.
-fn pacing_thread(inbox: &Inbox, pacing: &DeviationHistogram) {
+pub(super) fn pacing_thread(inbox: &Inbox, pacing: &DeviationHistogram, count: &AtomicUsize) {
     tighten_timer_slack();
     let slot_len = TICK / SLOTS as u32;
     let mut slots: Vec<Vec<Arc<StreamShared>>> = (0..SLOTS).map(|_| Vec::new()).collect();
@@ -347,11 +319,10 @@ fn pacing_thread(inbox: &Inbox, pacing: &DeviationHistogram) {
                 pacing,
             };
             let streams = &mut slots[(m % SLOTS) as usize];
-            streams.retain(|s| !s.is_stopped());
             let tick_time = at(m);
-            for stream in streams.iter() {
-                stream.on_tick(tick_time, &mut out);
-            }
+            let before = streams.len();
+            streams.retain(|stream| stream.on_tick(tick_time, &mut out));
+            count.fetch_sub(before - streams.len(), Ordering::Relaxed);
         }
         next = due + 1;
         duty.worked(now, Instant::now(), thread_cpu_time);

@@ -1,4 +1,4 @@
-//! [`Inbox`]: how a new stream reaches one of the engine's threads (pacing, receiving).
+//! [`Inbox`]: how a new stream reaches one of the media threads (pacing, receiving).
 
 use super::stream::StreamShared;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,9 +1,12 @@
 //! The media engine: RTP streams of every call on a tokio runtime.
 //!
-//! A [`MediaEngine`] owns the RTP port range and **two threads** shared by all calls.
+//! A [`MediaEngine`] owns the RTP port range; every call's media runs on **a receive
+//! thread and a pacing thread** shared by all the engines of the process (a second pacing
+//! thread starts past a thousand streams, up to one per core; engines that do not ask for
+//! [real-time pacing](MediaConfig::realtime_pacing) get a set of their own).
 //! Each call gets a [`MediaStream`] ([`MediaEngine::open_stream`]): a non-blocking UDP
-//! socket bound on an even port of the range and an entry in both threads' lists. The
-//! pacing thread sends what is due on every stream (the streams are spread over 20
+//! socket bound on an even port of the range and an entry in the threads' lists. The
+//! pacing thread sends what is due on each of its streams (the streams are spread over 20
 //! phases of the clock, 1 ms apart, so each wake-up serves a twentieth of them); the
 //! receive thread reads the sockets that have something (one epoll set on Linux, a pass
 //! every 2 ms). There is no task and no wake-up per stream or per packet, which is what
@@ -124,6 +127,7 @@ mod playback;
 mod ports;
 mod receive;
 mod stream;
+mod threads;
 
 pub use engine::{LatchPolicy, MediaConfig, MediaEngine, TICK};
 pub use pacing::PacingStats;
@@ -133,10 +137,10 @@ pub use stream::{MediaStats, MediaStream};
 
 use std::sync::Arc;
 
-/// Send-time deviation summed over every [`MediaEngine`] alive in the process (each phone
-/// has its own engine): for a load test that runs several phones.
+/// Send-time deviation summed over every pacing thread alive in the process (those of
+/// every [`MediaEngine`], so of every phone): for a load test that runs several phones.
 pub fn pacing_stats() -> PacingStats {
-    pacing::all_engines()
+    pacing::all_threads()
 }
 
 /// Errors of the media engine.
@@ -166,7 +170,7 @@ pub enum MediaError {
     /// Not called from within a tokio runtime.
     #[error("the media engine needs a tokio runtime")]
     NoRuntime,
-    /// The pacing or the receive thread could not be started.
+    /// A pacing or the receive thread could not be started.
     #[error("cannot start an RTP media thread: {0}")]
     Thread(Arc<std::io::Error>),
     /// A character that is not a DTMF key (0-9, *, #, A-D, R for flash).

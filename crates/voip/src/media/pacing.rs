@@ -6,11 +6,11 @@
 //! full, including for every packet sent in the catch-up.
 //!
 //! The figures go into a fixed histogram of microsecond buckets (1 µs wide below 128 µs,
-//! then 64 buckets per power of two: under 1.6 % error), written by the one pacing thread
-//! with plain relaxed loads and stores (a single writer per engine; no lock, no
+//! then 64 buckets per power of two: under 1.6 % error), written by its pacing thread
+//! with plain relaxed loads and stores (a single writer per pacing thread; no lock, no
 //! allocation, no read-modify-write per packet) and read at any time by
 //! [`MediaEngine::pacing_stats`](super::MediaEngine::pacing_stats) or, summed over every
-//! live engine of the process, [`pacing_stats`](super::pacing_stats).
+//! pacing thread of the process, [`pacing_stats`](super::pacing_stats).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -45,7 +45,7 @@ fn bucket_high(i: usize) -> u64 {
     ((sub + 1) << (e - 6)) - 1
 }
 
-/// The recording side: one per engine, written only by its pacing thread.
+/// The recording side: one per pacing thread, written only by it.
 #[derive(Debug)]
 pub(crate) struct DeviationHistogram {
     buckets: Box<[AtomicU64]>,
@@ -87,7 +87,7 @@ impl DeviationHistogram {
         );
     }
 
-    /// One packet sent `late` after its deadline. Only the engine's pacing thread calls it.
+    /// One packet sent `late` after its deadline. Only the owning pacing thread calls it.
     pub(crate) fn record(&self, late: Duration) {
         let us = u64::try_from(late.as_micros()).unwrap_or(MAX_US);
         Self::bump(&self.buckets[bucket_of(us)], 1);
@@ -111,13 +111,14 @@ impl DeviationHistogram {
         self.realtime.store(on, Ordering::Relaxed);
     }
 
+    #[cfg(test)]
     pub(crate) fn snapshot(&self) -> PacingStats {
         let mut s = PacingStats::default();
         self.add_to(&mut s);
         s
     }
 
-    fn add_to(&self, s: &mut PacingStats) {
+    pub(crate) fn add_to(&self, s: &mut PacingStats) {
         if s.buckets.is_empty() {
             s.buckets = vec![0; BUCKETS];
         }
@@ -129,8 +130,8 @@ impl DeviationHistogram {
         s.max_us = s.max_us.max(self.max_us.load(Ordering::Relaxed));
         s.ticks += self.ticks.load(Ordering::Relaxed);
         s.late_ticks += self.late_ticks.load(Ordering::Relaxed);
-        s.engines += 1;
-        s.realtime_engines += u64::from(self.realtime.load(Ordering::Relaxed));
+        s.pacing_threads += 1;
+        s.realtime_pacing_threads += u64::from(self.realtime.load(Ordering::Relaxed));
     }
 }
 
@@ -145,13 +146,13 @@ pub struct PacingStats {
     pub ticks: u64,
     /// Wake-ups that came a whole slot (1 ms) or more after their deadline.
     pub late_ticks: u64,
-    /// Engines counted.
-    pub engines: u64,
-    /// Of those, engines whose pacing thread got real-time scheduling
+    /// Pacing threads counted (engines share them: see [`MediaEngine`](super::MediaEngine)).
+    pub pacing_threads: u64,
+    /// Of those, the threads that got real-time scheduling
     /// ([`MediaConfig::realtime_pacing`](super::MediaConfig::realtime_pacing)).
-    pub realtime_engines: u64,
+    pub realtime_pacing_threads: u64,
     sum_us: u64,
-    /// Largest deviation seen (exact; over the whole life of the engines when the
+    /// Largest deviation seen (exact; over the whole life of the threads when the
     /// snapshot came from [`since`](Self::since), as a maximum cannot be subtracted).
     max_us: u64,
     buckets: Vec<u64>,
@@ -193,7 +194,7 @@ impl PacingStats {
     }
 
     /// The figures of the interval from `earlier` to `self` (two snapshots of the same
-    /// engines). The maximum stays that of `self`.
+    /// threads). The maximum stays that of `self`.
     pub fn since(&self, earlier: &PacingStats) -> PacingStats {
         let mut buckets = self.buckets.clone();
         for (b, e) in buckets.iter_mut().zip(&earlier.buckets) {
@@ -203,8 +204,8 @@ impl PacingStats {
             packets: self.packets.saturating_sub(earlier.packets),
             ticks: self.ticks.saturating_sub(earlier.ticks),
             late_ticks: self.late_ticks.saturating_sub(earlier.late_ticks),
-            engines: self.engines,
-            realtime_engines: self.realtime_engines,
+            pacing_threads: self.pacing_threads,
+            realtime_pacing_threads: self.realtime_pacing_threads,
             sum_us: self.sum_us.saturating_sub(earlier.sum_us),
             max_us: self.max_us,
             buckets,
@@ -212,8 +213,8 @@ impl PacingStats {
     }
 }
 
-/// The sum over every media engine alive in the process.
-pub(crate) fn all_engines() -> PacingStats {
+/// The sum over every pacing thread alive in the process.
+pub(crate) fn all_threads() -> PacingStats {
     let live: Vec<Arc<DeviationHistogram>> = LIVE
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
@@ -296,8 +297,8 @@ mod tests {
         assert_eq!(b.packets, 100);
         assert_eq!(b.quantile(0.5), Duration::from_millis(3));
         assert_eq!(b.count_above(Duration::from_millis(2)), 100);
-        // The process-wide sum includes this live engine.
-        assert!(all_engines().packets >= 200);
+        // The process-wide sum includes this live pacing thread.
+        assert!(all_threads().packets >= 200);
         assert_eq!(PacingStats::default().quantile(0.99), Duration::ZERO);
     }
 }

@@ -22,8 +22,8 @@ const BATCH: Duration = Duration::from_millis(2);
 /// or is dropped by the kernel, instead of stalling every other stream).
 const MAX_PER_PASS: usize = 64;
 
-/// What the receive thread waits on, made before the thread starts so that the engine's
-/// file descriptors are all open once [`MediaEngine::new`](super::MediaEngine::new)
+/// What the receive thread waits on, made before the thread starts so that the media
+/// threads' file descriptors are all open once [`MediaEngine::new`](super::MediaEngine::new)
 /// returns (a leak check that counts them sees a steady number).
 #[derive(Debug)]
 pub(crate) struct Receiver {

@@ -332,39 +332,44 @@ impl StreamShared {
         self.lock().stopped
     }
 
-    /// A pacing tick: send every packet due at `now`.
-    pub(crate) fn on_tick(&self, now: Instant, out: &mut TickOutput<'_>) {
+    /// A pacing tick: send every packet due at `now`. `false` once the stream has
+    /// stopped (the pacing thread then forgets it).
+    pub(crate) fn on_tick(&self, now: Instant, out: &mut TickOutput<'_>) -> bool {
         let mut guard = self.lock();
         let st = &mut *guard;
+        if st.stopped {
+            return false;
+        }
         if !st.can_send() {
             // The next packet after a pause starts a fresh schedule (no burst of "overdue"
             // packets) with continuing sequence numbers and timestamps.
             if st.sender.is_some() {
                 st.rebuild = true;
             }
-            return;
+            return true;
         }
         if st.rebuild || st.sender.is_none() {
             st.rebuild_sender(now, &self.config);
         }
-        let (Some(socket), Some(to)) = (st.socket.clone(), st.send_to) else {
-            return;
+        let Some(to) = st.send_to else {
+            return true;
         };
         loop {
             st.top_up();
-            let Some(sender) = st.sender.as_mut() else {
-                return;
+            let (Some(sender), Some(socket)) = (st.sender.as_mut(), st.socket.as_ref()) else {
+                return true;
             };
             match sender.poll_transmit(now, out.buf) {
                 Ok(Some(t)) => {
-                    st.last_sent = Some((t.sequence_number, t.timestamp, now));
                     out.pacing
                         .record(Instant::now().saturating_duration_since(out.deadline));
-                    if socket.socket.send_to(&out.buf[..t.len], to).is_err() {
+                    let failed = socket.socket.send_to(&out.buf[..t.len], to).is_err();
+                    st.last_sent = Some((t.sequence_number, t.timestamp, now));
+                    if failed {
                         st.send_errors += 1;
                     }
                 }
-                Ok(None) | Err(_) => return,
+                Ok(None) | Err(_) => return true,
             }
         }
     }

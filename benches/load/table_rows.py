@@ -16,19 +16,20 @@ def row(impl, n, text):
     try:
         r = json.loads(text)
     except ValueError:
-        return f"| {impl} | {n} | no report ({text[-100:]!r}) | | | | | |"
+        return f"| {impl} | {n} | no report ({text[-100:]!r}) | | | | | | |"
     if impl.startswith("voip-rs"):
         m = r["media"]
         d = m["send_deviation_ms"]
         return (f"| {impl} | {n} | {r['calls_up']}/{n} | "
                 f"{d['p50']:.2f} / {d['p99']:.2f} / {d['p999']:.2f} / {d['max']:.1f} | "
                 f"{m['packets_lost_total']} of {m['packets_sent_total']} | {m['cores']:.2f} | "
-                f"{r['rss_per_call_kib']} | {r['setup']['calls_per_second']:.0f} |")
+                f"{r['rss_per_call_kib']} | {r['setup']['calls_per_second']:.0f} | "
+                f"{fmt(m.get('host_steal_seconds'), 2)} |")
     d = r["send_deviation_ms"]
     return (f"| {impl} | {n} | {r['answered']}/{n} | "
             f"{fmt(d['p50'])} / {fmt(d['p99'])} / {fmt(d.get('p999'))} / {fmt(d['max'])} | "
             f"{r['packets_lost']} of {r['packets_captured']} (what we received) | "
-            f"{r['cores']:.2f} | - | - |")
+            f"{r['cores']:.2f} | - | - | - |")
 
 
 def sipp(text):

@@ -158,6 +158,21 @@ mod procfs {
             * 1024
     }
 
+    /// Time the hypervisor ran something else while this machine's CPUs wanted to run
+    /// (the `steal` column of /proc/stat's `cpu` line, all CPUs); zero where not told. A
+    /// VM whose CPU is taken away for milliseconds sends late whatever the code does.
+    pub(super) fn steal() -> Duration {
+        let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+            return Duration::ZERO;
+        };
+        let steal = stat
+            .lines()
+            .find(|l| l.starts_with("cpu "))
+            .and_then(|l| l.split_whitespace().nth(8)?.parse::<u64>().ok())
+            .unwrap_or(0);
+        Duration::from_millis(steal * 10)
+    }
+
     pub(super) fn rss() -> u64 {
         status_kb("VmRSS:")
     }
@@ -428,9 +443,9 @@ pub(crate) async fn run(args: LoadArgs) -> Result<(), Failure> {
     let all_ends = lock(&live).clone();
     let before = totals(&all_ends);
     let pacing0 = voip::media::pacing_stats();
-    let (cpu1, wall1) = (procfs::cpu(), Instant::now());
+    let (cpu1, wall1, steal1) = (procfs::cpu(), Instant::now(), procfs::steal());
     tokio::time::sleep(duration).await;
-    let (cpu2, wall2) = (procfs::cpu(), Instant::now());
+    let (cpu2, wall2, steal2) = (procfs::cpu(), Instant::now(), procfs::steal());
     let pacing = voip::media::pacing_stats().since(&pacing0);
     let rss_up = procfs::rss();
     let all_ends = lock(&live).clone();
@@ -528,6 +543,7 @@ pub(crate) async fn run(args: LoadArgs) -> Result<(), Failure> {
             },
             "cpu_seconds": stream_sec(stream_cpu),
             "cores": (cores * 1000.0).round() / 1000.0,
+            "host_steal_seconds": stream_sec(steal2.saturating_sub(steal1)),
         },
         "cpu_seconds_total": stream_sec(cpu_total),
         "rss_idle_mib": mib(rss_idle),
@@ -613,10 +629,11 @@ fn print_table(r: &serde_json::Value) {
         d["realtime_pacing_threads"]
     );
     say!(
-        "  CPU                      {} s in the window = {} cores; {} s total",
+        "  CPU                      {} s in the window = {} cores; {} s total; host steal {} s",
         m["cpu_seconds"],
         m["cores"],
-        r["cpu_seconds_total"]
+        r["cpu_seconds_total"],
+        m["host_steal_seconds"]
     );
     say!(
         "  RSS                      idle {} MiB, calls up {} MiB, peak {} MiB, {} KiB per call",

@@ -111,8 +111,8 @@ pub struct MediaEngine {
 impl MediaEngine {
     /// Validates the port range and joins the process's media threads (pacing and
     /// receiving), starting them if no engine with the same
-    /// [`realtime_pacing`](MediaConfig::realtime_pacing) runs. Must be called within a tokio runtime: the streams' reads and playbacks
-    /// are async and wait on its timers.
+    /// [`realtime_pacing`](MediaConfig::realtime_pacing) runs. Must be called within a
+    /// tokio runtime: the streams' reads and playbacks are async and wait on its timers.
     ///
     /// Errors: [`MediaError::InvalidRange`], [`MediaError::NoRuntime`],
     /// [`MediaError::Thread`].
@@ -129,9 +129,10 @@ impl MediaEngine {
         })
     }
 
-    /// Send-time deviation from the 20 ms schedule of the packets of the pacing threads this
-    /// engine shares (with every engine of the process that has the same
-    /// [`realtime_pacing`](MediaConfig::realtime_pacing)), since they started (see [`PacingStats`]).
+    /// Send-time deviation from the 20 ms schedule of the packets of the pacing threads
+    /// this engine shares (with every engine of the process that has the same
+    /// [`realtime_pacing`](MediaConfig::realtime_pacing)), since they started (see
+    /// [`PacingStats`]).
     pub fn pacing_stats(&self) -> PacingStats {
         self.inner.threads.pacing_stats()
     }
@@ -262,10 +263,11 @@ pub(super) fn raise_priority() -> bool {
 ///
 /// The streams are spread over [`SLOTS`] phases of the clock (each new stream joins the
 /// least used one): stream deadlines are `start + n * 20 ms + slot * 1 ms`, and the thread
-/// wakes every millisecond to serve one slot, sending what is due on each of its streams. A thousand streams are fifty per slot instead of a
-/// thousand at one instant: the last packet of a slot leaves a fraction of a millisecond
-/// after its deadline instead of the several milliseconds a thousand sends in a row take,
-/// and the kernel sees a steady flow instead of a burst every 20 ms.
+/// wakes every millisecond to serve one slot, sending what is due on each of its streams. A
+/// thousand streams are fifty per slot instead of a thousand at one instant: the last
+/// packet of a slot leaves a fraction of a millisecond after its deadline instead of the
+/// several milliseconds a thousand sends in a row take, and the kernel sees a steady flow
+/// instead of a burst every 20 ms.
 pub(super) fn pacing_thread(inbox: &Inbox, pacing: &DeviationHistogram, count: &AtomicUsize) {
     tighten_timer_slack();
     let slot_len = TICK / SLOTS as u32;

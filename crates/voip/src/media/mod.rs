@@ -22,16 +22,16 @@
 //! stream's life) and it sleeps until that instant, never "20 ms after the last send", so
 //! lateness does not accumulate into drift. It is an OS thread rather than a tokio task:
 //! tokio's timers fire on a 1 ms wheel, rounded up, and its workers also run SIP and the
-//! application, so a task's packets left 1-2 ms late on an idle machine and more under load;
-//! the thread sleeps to the microsecond and does nothing but non-blocking socket calls. On each tick it polls every
-//! active stream's [`rtp_core::RtpSender`] with the tick's time and sends whatever is due;
-//! after a late wake-up that is every packet due since (the sender bounds a burst and skips
-//! older packets, keeping the stream real-time). Packets are written into one reused buffer
-//! and sent with a non-blocking `send_to`: no allocation, no await per packet. How late
-//! each packet leaves against its tick's absolute deadline is recorded in a histogram
-//! ([`PacingStats`], [`MediaEngine::pacing_stats`], [`pacing_stats`]). A packet
-//! the kernel refuses (socket buffer full) is dropped and counted
-//! ([`MediaStats::send_errors`]), as a real-time stream must not queue.
+//! application, so a task's packets left 1-2 ms late on an idle machine and more under
+//! load; the thread sleeps to the microsecond and does nothing but non-blocking socket
+//! calls. On each tick it polls every active stream's [`rtp_core::RtpSender`] with the
+//! tick's time and sends whatever is due; after a late wake-up that is every packet due
+//! since (the sender bounds a burst and skips older packets, keeping the stream real-time).
+//! Packets are written into one reused buffer and sent with a non-blocking `send_to`: no
+//! allocation, no await per packet. How late each packet leaves against its tick's absolute
+//! deadline is recorded in a histogram ([`PacingStats`], [`MediaEngine::pacing_stats`],
+//! [`pacing_stats`]). A packet the kernel refuses (socket buffer full) is dropped and
+//! counted ([`MediaStats::send_errors`]), as a real-time stream must not queue.
 //!
 //! The sender packetises at the negotiated `ptime` rounded down to a multiple of 20 ms,
 //! between 20 and 60 ms (a peer asking for 10 or 30 ms gets 20 ms packets; RFC 3264 makes

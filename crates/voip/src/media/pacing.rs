@@ -2,8 +2,8 @@
 //!
 //! The pacing thread records, for every packet it hands to the kernel, the time between the
 //! stream's absolute deadline (`start + n * 20 ms + phase`, the earliest one not yet
-//! served) and the moment it calls `send`. A late wake-up (an overloaded machine, a long tick) therefore shows in
-//! full, including for every packet sent in the catch-up.
+//! served) and the moment it calls `send`. A late wake-up (an overloaded machine, a long
+//! tick) therefore shows in full, including for every packet sent in the catch-up.
 //!
 //! The figures go into a fixed histogram of microsecond buckets (1 µs wide below 128 µs,
 //! then 64 buckets per power of two: under 1.6 % error), written by its pacing thread

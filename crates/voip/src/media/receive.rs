@@ -153,3 +153,100 @@ mod readiness {
         }
     }
 }
+
+#[cfg(test)]
+impl Receiver {
+    /// A receiver that sweeps, as it does off Linux or without epoll.
+    fn sweeping() -> Self {
+        #[cfg(target_os = "linux")]
+        {
+            Receiver { epoll: None }
+        }
+        #[cfg(not(target_os = "linux"))]
+        Receiver {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::ports::PortLease;
+    use crate::media::{MediaConfig, MediaStream, PortAllocator};
+    use std::net::UdpSocket;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    /// A stream on a loopback port of its own (no media applied: what it receives is
+    /// counted as `dropped_not_receiving`, which shows that it was read).
+    fn stream() -> MediaStream {
+        let pool = Arc::new(Mutex::new(PortAllocator::new(42100, 42199).unwrap()));
+        let (port, socket) = pool
+            .lock()
+            .unwrap()
+            .allocate(|port| {
+                let s = UdpSocket::bind(("127.0.0.1", port))?;
+                s.set_nonblocking(true)?;
+                Ok(s)
+            })
+            .unwrap();
+        let lease = PortLease::new(port, pool.clone());
+        MediaStream::spawn(socket, lease, Arc::new(MediaConfig::default())).unwrap()
+    }
+
+    /// Both ways of receiving take every datagram of every stream, including streams
+    /// that arrive while the thread runs, and the thread ends once its inbox is closed and
+    /// its streams have stopped.
+    fn receives_and_ends(receiver: Receiver) {
+        let inbox = Arc::new(Inbox::default());
+        let first = stream();
+        inbox.add(first.shared().clone());
+        let thread = {
+            let inbox = inbox.clone();
+            std::thread::spawn(move || receiver.run(&inbox))
+        };
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let taken = |s: &MediaStream, want: u64| {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while s.stats().dropped_not_receiving < want && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            s.stats().dropped_not_receiving
+        };
+        for _ in 0..3 {
+            tx.send_to(b"not yet negotiated", first.local_addr())
+                .unwrap();
+        }
+        assert_eq!(taken(&first, 3), 3);
+        let second = stream();
+        inbox.add(second.shared().clone());
+        for _ in 0..5 {
+            tx.send_to(b"x", second.local_addr()).unwrap();
+        }
+        assert_eq!(taken(&second, 5), 5);
+        assert_eq!(first.stats().dropped_not_receiving, 3);
+
+        inbox.close();
+        first.stop();
+        assert!(!thread.is_finished(), "a stream still runs");
+        second.stop();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !thread.is_finished() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(
+            thread.is_finished(),
+            "the thread ended with its last stream"
+        );
+        thread.join().unwrap();
+    }
+
+    #[test]
+    fn sweeping_receives_and_ends() {
+        receives_and_ends(Receiver::sweeping());
+    }
+
+    #[test]
+    fn readiness_receives_and_ends() {
+        receives_and_ends(Receiver::new());
+    }
+}

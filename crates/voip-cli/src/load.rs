@@ -173,6 +173,11 @@ mod procfs {
         Duration::from_millis(steal * 10)
     }
 
+    /// Bytes of heap in use (the counting allocator of `main.rs`).
+    pub(super) fn heap() -> u64 {
+        crate::ALLOCATOR.allocated() as u64
+    }
+
     pub(super) fn rss() -> u64 {
         status_kb("VmRSS:")
     }
@@ -650,6 +655,7 @@ struct Levels {
     fds: usize,
     rtp_ports: usize,
     rss: u64,
+    heap: u64,
 }
 
 async fn soak(args: LoadArgs) -> Result<(), Failure> {
@@ -672,6 +678,7 @@ async fn soak(args: LoadArgs) -> Result<(), Failure> {
         fds: procfs::open_fds(),
         rtp_ports: procfs::udp_ports_bound(args.rtp_base, port_high),
         rss: procfs::rss(),
+        heap: procfs::heap(),
     };
     let idle = levels();
     let feeder = spawn_feeder(live.clone());
@@ -720,12 +727,13 @@ async fn soak(args: LoadArgs) -> Result<(), Failure> {
         if !args.json {
             let l = levels();
             say!(
-                "soak {:>5.0} s: {} calls placed, {} failed, {} up, RSS {} MiB, {} fds",
+                "soak {:>5.0} s: {} calls placed, {} failed, {} up, RSS {} MiB, heap {} MiB, {} fds",
                 t0.elapsed().as_secs_f64(),
                 placed.load(Ordering::Relaxed),
                 failed.load(Ordering::Relaxed),
                 lock(&live).len(),
                 mib(l.rss),
+                mib(l.heap),
                 l.fds
             );
         }

@@ -501,7 +501,9 @@ struct Call {
 pub struct UaCore {
     config: CoreConfig,
     tl: TransactionLayer,
-    calls: HashMap<CallKey, Call>,
+    /// Boxed: a `Call` is 2.4 KiB, and the map keeps ended calls 32 s (thousands at a
+    /// hundred calls a second); inline, every bucket of its doubling capacity would cost that.
+    calls: HashMap<CallKey, Box<Call>>,
     /// (Call-ID, local tag) -> call.
     index: HashMap<(String, String), CallKey>,
     /// (Call-ID, From tag) -> incoming call, to spot a second copy of an INVITE
@@ -1221,7 +1223,7 @@ impl UaCore {
         self.index.insert((call_id, tag.clone()), key);
         self.calls.insert(
             key,
-            Call {
+            Box::new(Call {
                 direction: CallDirection::Outgoing,
                 state: CallState::Dialing,
                 invite,
@@ -1243,13 +1245,16 @@ impl UaCore {
                 refer_sent: false,
                 reinvite_direction: TransmitType::SendRecv,
                 glare_retried: false,
-            },
+            }),
         );
         Ok(key)
     }
 
     fn call_mut(&mut self, key: CallKey) -> Result<&mut Call> {
-        self.calls.get_mut(&key).ok_or(Error::UnknownCall)
+        self.calls
+            .get_mut(&key)
+            .map(|c| &mut **c)
+            .ok_or(Error::UnknownCall)
     }
 
     fn require_state(
@@ -2554,7 +2559,7 @@ impl UaCore {
         self.index.insert((call_id, tag.clone()), key);
         self.calls.insert(
             key,
-            Call {
+            Box::new(Call {
                 direction: CallDirection::Incoming,
                 state: CallState::Ringing,
                 invite: msg.clone(),
@@ -2576,7 +2581,7 @@ impl UaCore {
                 refer_sent: false,
                 reinvite_direction: TransmitType::SendRecv,
                 glare_retried: false,
-            },
+            }),
         );
         self.emit(CoreEvent::IncomingCall {
             call: key,

@@ -937,3 +937,37 @@ async fn streams_opened_after_others_stopped_receive_their_own_packets() {
         .expect("port released");
     }
 }
+
+/// A stopped stream keeps its figures (the phone reports them after the call ended) while
+/// its buffers are freed: queued audio is gone, reads give silence at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_stream_keeps_its_figures() {
+    let engine = MediaEngine::new(MediaConfig::new(41960, 41969)).unwrap();
+    let (a, b) = pair(&engine, AudioCodec::Pcmu, AudioCodec::Pcmu);
+    a.write_i16(&tone(8000));
+    b.write_i16(&tone(8000));
+    timeout(Duration::from_secs(5), async {
+        while a.stats().receiver.received < 20 || b.stats().receiver.received < 20 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("both ends received");
+    a.stop();
+    let stopped = a.stats();
+    assert!(stopped.sender.packets >= 20, "{stopped:?}");
+    assert!(stopped.receiver.received >= 20, "{stopped:?}");
+    assert_eq!(stopped.queued_samples, 0, "queued audio is dropped");
+    // Figures stay as they were, though packets keep coming from b for a while.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(a.stats(), stopped);
+    assert_eq!(
+        a.write_i16(&tone(160)),
+        0,
+        "a stopped stream takes no audio"
+    );
+    let read = timeout(Duration::from_secs(1), a.read_i16(160, true))
+        .await
+        .expect("reads return at once");
+    assert_eq!(read, vec![0; 160]);
+}

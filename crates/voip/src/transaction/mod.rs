@@ -164,7 +164,9 @@ use std::time::Instant;
 #[derive(Debug)]
 pub struct TransactionLayer {
     config: TransactionConfig,
-    txs: HashMap<TransactionKey, Transaction>,
+    /// Boxed: a transaction holds its request inline, and finished ones are kept for
+    /// Timers D/J/K (up to 32 s), so the map's doubling capacity would multiply that.
+    txs: HashMap<TransactionKey, Box<Transaction>>,
     index: HashMap<MatchKey, TransactionKey>,
     /// (deadline, transaction); entries whose deadline is no longer the transaction's
     /// `scheduled` one are stale and skipped.
@@ -662,7 +664,7 @@ impl TransactionLayer {
         let mut tx = Transaction::new(kind, request, target);
         tx.keys.push(mkey.clone());
         self.index.insert(mkey, key);
-        self.txs.insert(key, tx);
+        self.txs.insert(key, Box::new(tx));
         key
     }
 
